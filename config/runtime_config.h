@@ -1,0 +1,109 @@
+// The resolved configuration that the daemon runs with: racoon.conf after
+// parsing, validation, defaults and path resolution. Exchanges read only this,
+// never the syntax tree.
+#ifndef IPOP_CONFIG_RUNTIME_CONFIG_H_
+#define IPOP_CONFIG_RUNTIME_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.h"
+#include "crypto/algorithms.h"
+
+namespace ipop::config {
+
+enum class AuthMethod { kPreSharedKey, kRsaSignature };
+enum class IdentifierType { kAddress, kFqdn, kUserFqdn, kKeyId, kAsn1Dn };
+enum class ExchangeMode { kMain, kAggressive, kBase };
+enum class NatTraversal { kOff, kOn, kForce };
+
+struct Phase1Proposal {
+  crypto::IkeCipher cipher = crypto::IkeCipher::k3desCbc;
+  size_t key_bits = 0;  // AES key length; 0 for 3DES
+  crypto::HashAlgorithm hash = crypto::HashAlgorithm::kSha1;
+  AuthMethod auth_method = AuthMethod::kRsaSignature;
+  crypto::DhGroup dh_group = crypto::DhGroup::kModp1024;
+  std::chrono::seconds lifetime{28800};  // racoon's default
+};
+
+struct Identifier {
+  IdentifierType type = IdentifierType::kAddress;
+  // Empty for asn1dn without a value: the subject of our certificate.
+  std::string value;
+};
+
+// One `remote` section. `address` unset means `remote anonymous`.
+struct RemoteConfig {
+  std::optional<Ipv4Address> address;
+  std::string origin;  // "file:line" of the section
+  std::vector<ExchangeMode> exchange_modes{ExchangeMode::kMain};
+  std::vector<Phase1Proposal> proposals;
+  // Absolute paths, resolved against `path certificate`.
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string ca_file;
+  Identifier my_identifier;
+  std::optional<Identifier> peers_identifier;
+  bool verify_identifier = false;
+  bool verify_cert = true;
+  bool send_cert = true;
+  bool send_cr = true;
+  bool initial_contact = true;
+  NatTraversal nat_traversal = NatTraversal::kOff;
+  bool dpd = true;  // advertise the DPD vendor ID
+  std::chrono::seconds dpd_delay{0};
+  std::chrono::seconds natt_keepalive{20};
+  // racoon 0.8.2 code defaults (its man page says 15 s and 10 s).
+  std::chrono::seconds phase1_timeout{30};
+  std::chrono::seconds phase2_timeout{30};
+  int retry_counter = 5;                        // `timer { counter }`
+  std::chrono::milliseconds retry_interval{10000};  // `timer { interval }`
+};
+
+struct EspTransformChoice {
+  crypto::EspCipher cipher = crypto::EspCipher::k3desCbc;
+  size_t key_bits = 0;  // for AES; 0 means both 128 and 256 are acceptable
+  crypto::EspIntegrity integrity = crypto::EspIntegrity::kHmacSha1_96;
+};
+
+// One `sainfo` section. Unset selectors mean `anonymous`.
+struct SainfoConfig {
+  std::string origin;
+  std::optional<Ipv4Prefix> local;
+  std::optional<Ipv4Prefix> remote;
+  std::optional<crypto::DhGroup> pfs_group;
+  std::vector<crypto::EspCipher> ciphers;       // encryption_algorithm list, in order
+  std::vector<size_t> cipher_key_bits;          // parallel to `ciphers`; 0 if none given
+  std::vector<crypto::EspIntegrity> integrities;  // authentication_algorithm list
+  bool compression_deflate = false;             // accepted; proposed only if a policy asks
+  std::chrono::seconds lifetime{3600};          // racoon's default
+};
+
+struct ListenConfig {
+  std::vector<Endpoint> isakmp;       // default: every address, port 500
+  std::vector<Endpoint> isakmp_natt;  // default: every address, port 4500
+  std::string adminsock;              // racoon's admin socket; informational
+};
+
+struct RuntimeConfig {
+  std::string source_file;
+  std::string pre_shared_key_file;
+  std::string certificate_dir;
+  std::string pidfile;
+  ListenConfig listen;
+  std::vector<RemoteConfig> remotes;
+  std::vector<SainfoConfig> sainfos;
+
+  // The `remote` for a peer address: an exact match first, then anonymous.
+  const RemoteConfig* FindRemote(Ipv4Address peer) const;
+  // The `sainfo` for a pair of Quick Mode IDs: an exact match first, then
+  // anonymous.
+  const SainfoConfig* FindSainfo(const Ipv4Prefix& local, const Ipv4Prefix& remote) const;
+};
+
+}  // namespace ipop::config
+
+#endif  // IPOP_CONFIG_RUNTIME_CONFIG_H_

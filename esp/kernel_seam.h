@@ -1,0 +1,110 @@
+// The one interface through which exchanges install what they negotiated.
+// The userspace backend carries ESP on a TUN device; the XFRM backend
+// (esp/xfrm/) hands SAs and policies to the kernel. Exchanges never know
+// which one they talk to.
+#ifndef IPOP_ESP_KERNEL_SEAM_H_
+#define IPOP_ESP_KERNEL_SEAM_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/ip_address.h"
+#include "crypto/algorithms.h"
+#include "crypto/secret.h"
+#include "esp/policy.h"
+
+namespace ipop::esp {
+
+struct UdpEncapsulation {
+  uint16_t source_port = 4500;
+  uint16_t destination_port = 4500;
+};
+
+struct SaLifetime {
+  std::chrono::seconds soft_time{0};  // 0: none
+  std::chrono::seconds hard_time{0};
+  uint64_t soft_bytes = 0;
+  uint64_t hard_bytes = 0;
+};
+
+// One unidirectional ESP SA, keyed by (SPI, destination).
+struct EspSaConfig {
+  uint32_t spi = 0;
+  Ipv4Address source;
+  Ipv4Address destination;
+  bool inbound = false;
+  IpsecMode mode = IpsecMode::kTransport;
+  crypto::EspCipher cipher = crypto::EspCipher::k3desCbc;
+  size_t aes_key_bits = 0;  // 128 or 256 for AES ciphers, else 0
+  crypto::EspIntegrity integrity = crypto::EspIntegrity::kHmacSha1_96;
+  crypto::SecretBytes cipher_key;  // for GCM: key || salt
+  crypto::SecretBytes integrity_key;
+  uint32_t replay_window = 64;  // packets; RFC 4303 §3.4.3 default
+  std::optional<UdpEncapsulation> encapsulation;
+  SaLifetime lifetime;
+  uint32_t policy_id = 0;  // the SPD entry this SA serves
+};
+
+// What the backend knows of an SA, without its keys, for `ipop-esp sa`.
+struct EspSaStatus {
+  uint32_t spi = 0;
+  Ipv4Address source;
+  Ipv4Address destination;
+  bool inbound = false;
+  IpsecMode mode = IpsecMode::kTransport;
+  crypto::EspCipher cipher = crypto::EspCipher::k3desCbc;
+  size_t aes_key_bits = 0;
+  crypto::EspIntegrity integrity = crypto::EspIntegrity::kHmacSha1_96;
+  std::optional<UdpEncapsulation> encapsulation;
+  uint32_t policy_id = 0;
+  uint64_t bytes = 0;
+  uint64_t packets = 0;
+  uint64_t replay_drops = 0;
+  uint64_t integrity_drops = 0;
+  std::chrono::system_clock::time_point created;
+  std::string backend;  // "userspace" or "kernel"
+};
+
+// A packet matched an outbound IPsec policy that has no SA, as a kernel
+// ACQUIRE told racoon.
+struct AcquireRequest {
+  uint32_t policy_id = 0;
+  Ipv4Address source;
+  Ipv4Address destination;
+  uint8_t protocol = 0;
+};
+
+class KernelSeam {
+ public:
+  virtual ~KernelSeam() = default;
+
+  virtual const char* name() const = 0;
+
+  // Reserves an unused inbound SPI (never below 256, RFC 4303 §2.1).
+  virtual Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) = 0;
+  virtual Result<void> AddSa(EspSaConfig config) = 0;
+  virtual Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) = 0;
+  virtual std::vector<EspSaStatus> ListSas() const = 0;
+
+  // Returns the policy with its id set.
+  virtual Result<Policy> AddPolicy(Policy policy) = 0;
+  virtual Result<void> DeletePolicy(uint32_t policy_id) = 0;
+  virtual std::vector<Policy> ListPolicies() const = 0;
+
+  // Called on the IKE thread's behalf; backends post to it as they need.
+  void set_acquire_handler(std::function<void(const AcquireRequest&)> handler) {
+    acquire_handler_ = std::move(handler);
+  }
+
+ protected:
+  std::function<void(const AcquireRequest&)> acquire_handler_;
+};
+
+}  // namespace ipop::esp
+
+#endif  // IPOP_ESP_KERNEL_SEAM_H_
