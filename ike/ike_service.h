@@ -1,0 +1,111 @@
+// The IKEv1 engine that the daemon drives: it owns every ISAKMP SA and every
+// exchange in progress, answers peers, starts negotiations on ACQUIRE and
+// installs the negotiated ESP SAs through esp::KernelSeam.
+//
+// Threading: every member function, and every timer callback the service
+// schedules, must run on the one thread that owns `timers` (the IKE thread).
+#ifndef IPOP_IKE_IKE_SERVICE_H_
+#define IPOP_IKE_IKE_SERVICE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "base/ip_address.h"
+#include "base/timer.h"
+#include "config/runtime_config.h"
+#include "crypto/algorithms.h"
+#include "esp/kernel_seam.h"
+
+namespace ipop::ike {
+
+// Sends IKE datagrams for the service. When `local.port` is the NAT-T port
+// (4500) the daemon prepends the 4-byte non-ESP marker (RFC 3948 §2.2).
+class DatagramSender {
+ public:
+  virtual ~DatagramSender() = default;
+  virtual void SendDatagram(const Endpoint& local, const Endpoint& remote, ByteView message) = 0;
+};
+
+// Totals since start, for `ipop-esp statistics`. Drops are keyed by a short
+// reason such as "malformed message" or "decryption failed".
+struct IkeCounters {
+  uint64_t datagrams_received = 0;
+  uint64_t datagrams_sent = 0;
+  uint64_t retransmissions = 0;
+  uint64_t phase1_established = 0;
+  uint64_t phase1_failed = 0;
+  uint64_t phase2_established = 0;
+  uint64_t phase2_failed = 0;
+  std::map<std::string, uint64_t> drops;
+};
+
+// One ISAKMP SA, established or still negotiating, for `ipop-esp sa`.
+struct IsakmpSaStatus {
+  Endpoint local;
+  Endpoint remote;
+  uint64_t cookie_i = 0;  // CKY-I as the 8 header bytes read big-endian
+  uint64_t cookie_r = 0;  // 0 until the responder has answered
+  bool initiator = false;
+  bool established = false;
+  std::string state;  // e.g. "established", "MM: sent message 3"
+  // The negotiated transform; meaningful once the responder's SA is known.
+  crypto::IkeCipher cipher = crypto::IkeCipher::k3desCbc;
+  size_t key_bits = 0;  // AES key length, 0 for 3DES
+  crypto::HashAlgorithm hash = crypto::HashAlgorithm::kSha1;
+  config::AuthMethod auth_method = config::AuthMethod::kRsaSignature;
+  crypto::DhGroup dh_group = crypto::DhGroup::kModp1024;
+  std::chrono::seconds lifetime{0};
+  std::chrono::seconds age{0};
+  bool nat_detected_local = false;  // we are behind a NAT
+  bool nat_detected_peer = false;   // the peer is behind a NAT
+  std::string peer_identity;        // certificate subject or ID payload text
+};
+
+class IkeService {
+ public:
+  // Keeps references to every argument; they must outlive the service.
+  IkeService(const config::RuntimeConfig& config, TimerService& timers, esp::KernelSeam& kernel,
+             DatagramSender& sender);
+  ~IkeService();
+  IkeService(const IkeService&) = delete;
+  IkeService& operator=(const IkeService&) = delete;
+
+  // Loads every certificate, private key, CA and the pre-shared key file
+  // that the configuration names. Fails with the file and reason so the
+  // daemon can refuse to start.
+  Result<void> LoadCredentials();
+
+  // Processes one ISAKMP message that arrived on `local` from `remote`. On
+  // port 4500 the daemon strips the non-ESP marker first. Never fails: bad
+  // input is logged, counted and dropped (or answered with a notify).
+  void HandleDatagram(const Endpoint& local, const Endpoint& remote, ByteView message);
+
+  // Starts phase 1 with the request's destination unless an ISAKMP SA
+  // exists or is being negotiated, then Quick Mode for the request's policy.
+  // While phase 1 is in progress the request waits in a queue. The local
+  // endpoint is the `listen isakmp` address that equals the request's source,
+  // or the source with port 500.
+  void Acquire(const esp::AcquireRequest& request);
+
+  std::vector<IsakmpSaStatus> ListIsakmpSas() const;
+  IkeCounters counters() const;
+
+  // Sends a Delete for every ESP and ISAKMP SA (best effort, no
+  // retransmission), removes the ESP SAs through the kernel seam and cancels
+  // every timer. The service accepts no further work afterwards.
+  void Shutdown();
+
+ private:
+  class Engine;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace ipop::ike
+
+#endif  // IPOP_IKE_IKE_SERVICE_H_
