@@ -28,8 +28,8 @@ struct Phase1Keys {
   crypto::SecretBytes skeyid_d;  // keys phase 2 SAs (KEYMAT)
   crypto::SecretBytes skeyid_a;  // authenticates phase 2 and informational messages
   crypto::SecretBytes skeyid_e;  // source of the encryption key
-  // The IKE cipher key: SKEYID_e truncated, or expanded as
-  // K1 | K2 | ... when SKEYID_e is too short (RFC 2409 Appendix B).
+  // The IKE cipher key: SKEYID_e truncated, or expanded as K1 | K2 | ...
+  // when SKEYID_e is too short (RFC 2409 Appendix B).
   crypto::SecretBytes encryption_key;
 };
 
@@ -73,7 +73,7 @@ Bytes ComputeHashI(crypto::HashAlgorithm prf, const crypto::SecretBytes& skeyid,
                    ByteView id_i_body);
 
 // Computes HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b).
-// The arguments come in the same order as for ComputeHashI; the function
+// The arguments come in the same order as for ComputeHashI, and the function
 // swaps them as RFC 2409 §5 requires.
 Bytes ComputeHashR(crypto::HashAlgorithm prf, const crypto::SecretBytes& skeyid, ByteView public_i,
                    ByteView public_r, ByteView cookie_i, ByteView cookie_r, ByteView sa_i_body,
