@@ -1,0 +1,154 @@
+// The userspace ESP packet loop. Each worker owns one PacketIo (one TUN
+// queue and its ESP socket) and runs:
+//
+//   TUN read -> SPD `out` lookup -> ipsec: outbound SA -> encapsulate -> ESP send
+//                                          no SA -> acquire, hold the packet
+//                                -> none/discard/no policy: drop, counted
+//   ESP receive -> SPI lookup -> replay check -> ICV + decrypt -> replay commit
+//               -> padding check -> rebuild inner packet -> SPD `in` check
+//               -> TUN write
+//
+// Workers read the backend's snapshots (no global lock per packet), use
+// preallocated buffers (no allocation per packet) and only count drops;
+// logging on the packet path is rate-limited.
+//
+// Packets without an SA: the worker requests an acquire from the backend at
+// most once per acquire_interval per (policy, destination). It holds up to
+// max_held_packets_per_destination packets for that destination and sends
+// them once the SA appears. Packets still held after hold_timeout are
+// dropped.
+#ifndef IPOP_ESP_DATAPATH_H_
+#define IPOP_ESP_DATAPATH_H_
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "base/timer.h"
+#include "esp/drop_reason.h"
+#include "esp/userspace_backend.h"
+
+namespace ipop::esp {
+
+// Packet I/O of one worker, kept small so that tests run the loop on memory
+// and the daemon passes real file descriptors.
+//
+// The ESP side carries whole IPv4 packets in both directions. The intended
+// implementation is one raw socket, socket(AF_INET, SOCK_RAW, IPPROTO_ESP),
+// with IP_HDRINCL set. Transport mode reuses the inner packet's header, so
+// the worker builds the outer header itself. On receive, a raw socket
+// delivers ESP with its IPv4 header, after the kernel has reassembled
+// fragments.
+class PacketIo {
+ public:
+  virtual ~PacketIo() = default;
+
+  // Descriptors the worker polls for input; -1 when the implementation has
+  // none (in-memory I/O driven by tests through DatapathWorker).
+  virtual int tun_fd() const = 0;
+  virtual int esp_fd() const = 0;
+
+  // Each read returns the packet length, 0 when nothing is waiting, or an
+  // errno value. `buffer` is large enough for any IPv4 packet.
+  virtual std::expected<size_t, int> ReadTun(MutableByteView buffer) = 0;
+  virtual std::expected<size_t, int> ReceiveEsp(MutableByteView buffer) = 0;
+  virtual std::expected<void, int> WriteTun(ByteView packet) = 0;
+  // `packet` is a whole IPv4 packet with protocol 50 and a valid header.
+  virtual std::expected<void, int> SendEsp(ByteView packet) = 0;
+};
+
+struct DatapathOptions {
+  // Packets held per destination while its SA is negotiated.
+  size_t max_held_packets_per_destination = 4;
+  // Destinations that can have held packets at once, per worker.
+  size_t max_held_destinations = 16;
+  // The largest packet that can be held; set it to the TUN MTU or more.
+  size_t max_held_packet_size = 1500;
+  std::chrono::milliseconds hold_timeout{5000};
+  std::chrono::milliseconds acquire_interval{1000};
+  // How often an idle worker wakes to expire held packets.
+  std::chrono::milliseconds idle_wakeup{250};
+  // Packets read from each side per loop turn before the other gets a turn.
+  size_t batch_size = 32;
+  // The clock for hold timeouts and acquire rate limits; Clock::now if empty.
+  std::function<TimePoint()> now;
+};
+
+// Counters of all workers together, for `ipop-esp` statistics.
+struct DatapathStatistics {
+  uint64_t tun_packets_read = 0;
+  uint64_t esp_packets_sent = 0;
+  uint64_t esp_packets_received = 0;
+  uint64_t tun_packets_written = 0;
+  uint64_t acquires_requested = 0;
+  uint64_t packets_held = 0;
+  uint64_t held_packets_sent = 0;
+  // Indexed by DropReason; DropReasonName gives each counter's name.
+  std::array<uint64_t, kDropReasonCount> drops{};
+
+  uint64_t dropped(DropReason reason) const { return drops[static_cast<size_t>(reason)]; }
+  uint64_t total_drops() const;
+};
+
+// Shared by the workers; relaxed atomics because they are statistics only.
+struct DatapathCounters {
+  std::atomic<uint64_t> tun_packets_read{0};
+  std::atomic<uint64_t> esp_packets_sent{0};
+  std::atomic<uint64_t> esp_packets_received{0};
+  std::atomic<uint64_t> tun_packets_written{0};
+  std::atomic<uint64_t> acquires_requested{0};
+  std::atomic<uint64_t> packets_held{0};
+  std::atomic<uint64_t> held_packets_sent{0};
+  std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
+
+  void Drop(DropReason reason) {
+    drops[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  }
+  DatapathStatistics Read() const;
+};
+
+class DatapathWorker;
+
+class Datapath {
+ public:
+  // One worker per PacketIo; `ios` must not hold more than
+  // backend.worker_count() entries and must outlive the Datapath. Installs
+  // itself as the backend's snapshot listener.
+  Datapath(UserspaceBackend& backend, std::vector<PacketIo*> ios, DatapathOptions options = {});
+  ~Datapath();
+  Datapath(const Datapath&) = delete;
+  Datapath& operator=(const Datapath&) = delete;
+
+  // Starts one thread per worker. Fails when an eventfd cannot be created.
+  Result<void> Start();
+  // Signals the workers and joins them; safe to call twice.
+  void Stop();
+
+  DatapathStatistics Statistics() const { return counters_.Read(); }
+
+  // For tests that drive the loop without threads.
+  DatapathWorker& worker(size_t index) { return *workers_[index]; }
+  size_t worker_count() const { return workers_.size(); }
+
+ private:
+  void WakeWorkers();
+
+  UserspaceBackend& backend_;
+  DatapathOptions options_;
+  DatapathCounters counters_;
+  std::vector<std::unique_ptr<DatapathWorker>> workers_;
+  std::vector<std::thread> threads_;
+  int stop_fd_ = -1;
+};
+
+}  // namespace ipop::esp
+
+#endif  // IPOP_ESP_DATAPATH_H_

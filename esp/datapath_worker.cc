@@ -1,0 +1,375 @@
+#include "esp/datapath_worker.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "esp/esp_transport.h"
+
+namespace ipop::esp {
+namespace {
+
+// At most one log line per this interval about failing TUN or socket I/O.
+constexpr auto kIoErrorLogInterval = std::chrono::seconds(10);
+// Full batches processed back to back before the worker polls again.
+constexpr int kMaxTurnsWithoutPoll = 16;
+
+// Empties an eventfd; its value carries no information here.
+void DrainEventFd(int fd) {
+  uint64_t value = 0;
+  while (read(fd, &value, sizeof(value)) == sizeof(value)) {
+  }
+}
+
+}  // namespace
+
+DatapathWorker::DatapathWorker(UserspaceBackend& backend, PacketIo& io, size_t index,
+                               const DatapathOptions& options, DatapathCounters& counters)
+    : backend_(backend),
+      io_(io),
+      index_(index),
+      options_(options),
+      counters_(counters),
+      receive_buffer_(kIpv4MaxPacketLength),
+      send_buffer_(kIpv4MaxPacketLength),
+      hold_slots_(options.max_held_destinations),
+      held_packets_(options.max_held_destinations * options.max_held_packets_per_destination),
+      held_storage_(held_packets_.size() * options.max_held_packet_size) {}
+
+DatapathWorker::~DatapathWorker() {
+  if (wake_fd_ >= 0) {
+    close(wake_fd_);
+  }
+}
+
+bool DatapathWorker::OpenWakeFd() {
+  if (wake_fd_ < 0) {
+    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  }
+  return wake_fd_ >= 0;
+}
+
+void DatapathWorker::Wake() {
+  if (wake_fd_ < 0) {
+    return;
+  }
+  const uint64_t one = 1;
+  // A full counter already means "wake up", so a failed write loses nothing.
+  [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
+}
+
+TimePoint DatapathWorker::Now() const { return options_.now ? options_.now() : Clock::now(); }
+
+size_t DatapathWorker::ProcessReady() {
+  const std::shared_ptr<const SadSnapshot> snapshot = backend_.snapshot();
+  const TimePoint now = Now();
+  MutableByteView buffer(receive_buffer_);
+  size_t packets = 0;
+
+  for (size_t i = 0; i < options_.batch_size; ++i) {
+    auto length = io_.ReadTun(buffer);
+    if (!length) {
+      LogIoErrorRateLimited("TUN read", length.error());
+      break;
+    }
+    if (*length == 0) {
+      break;
+    }
+    ++packets;
+    counters_.tun_packets_read.fetch_add(1, std::memory_order_relaxed);
+    ProcessTunPacket(*snapshot, buffer.first(*length), now);
+  }
+
+  for (size_t i = 0; i < options_.batch_size; ++i) {
+    auto length = io_.ReceiveEsp(buffer);
+    if (!length) {
+      LogIoErrorRateLimited("ESP receive", length.error());
+      break;
+    }
+    if (*length == 0) {
+      break;
+    }
+    ++packets;
+    counters_.esp_packets_received.fetch_add(1, std::memory_order_relaxed);
+    ProcessEspPacket(*snapshot, buffer.first(*length));
+  }
+
+  ServiceHeldPackets(*snapshot, now);
+  return packets;
+}
+
+void DatapathWorker::ProcessTunPacket(const SadSnapshot& snapshot, MutableByteView packet,
+                                      TimePoint now) {
+  if (IpVersion(packet) != kIpv4Version) {
+    counters_.Drop(DropReason::kNotIpv4);
+    return;
+  }
+  const std::optional<Ipv4Header> header = ParseIpv4Header(packet);
+  if (!header) {
+    counters_.Drop(DropReason::kMalformed);
+    return;
+  }
+  const FiveTuple tuple = ExtractFiveTuple(packet, *header);
+
+  const Policy* policy = snapshot.spd.Lookup(PolicyDirection::kOut, tuple);
+  if (policy == nullptr) {
+    counters_.Drop(DropReason::kNoPolicy);
+    return;
+  }
+  switch (policy->action) {
+    case PolicyAction::kBypass:
+      counters_.Drop(DropReason::kBypassPolicy);
+      return;
+    case PolicyAction::kDiscard:
+      counters_.Drop(DropReason::kDiscardPolicy);
+      return;
+    case PolicyAction::kIpsec:
+      break;
+  }
+
+  SecurityAssociation* sa = snapshot.FindOutbound(*policy, tuple.source, tuple.destination);
+  if (sa == nullptr) {
+    HandleNoSa(*policy, tuple, packet.first(header->total_length), now);
+    return;
+  }
+  SendProtected(*sa, packet.first(header->total_length));
+}
+
+bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
+  auto length = EncapsulateTransport(packet, sa, index_, MutableByteView(send_buffer_));
+  if (!length) {
+    counters_.Drop(length.error());
+    return false;
+  }
+  auto sent = io_.SendEsp(ByteView(send_buffer_).first(*length));
+  if (!sent) {
+    counters_.Drop(DropReason::kSendFailed);
+    LogIoErrorRateLimited("ESP send", sent.error());
+    return false;
+  }
+  counters_.esp_packets_sent.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void DatapathWorker::ProcessEspPacket(const SadSnapshot& snapshot, MutableByteView packet) {
+  auto info = ParseEspPacket(packet);
+  if (!info) {
+    counters_.Drop(info.error());
+    return;
+  }
+  SecurityAssociation* sa = snapshot.FindInbound(info->spi, info->outer.destination);
+  if (sa == nullptr) {
+    counters_.Drop(DropReason::kUnknownSpi);
+    return;
+  }
+  if (sa->hard_lifetime_reached()) {
+    counters_.Drop(DropReason::kLifetimeExpired);
+    return;
+  }
+  auto inner = DecapsulateTransport(*info, *sa, index_, packet);
+  if (!inner) {
+    counters_.Drop(inner.error());
+    return;
+  }
+  DeliverInner(snapshot, *sa, *inner);
+}
+
+// The inbound policy check (RFC 4301 §5.2 step 4): the inner packet must
+// match an `in` ipsec policy, and that policy must be one the SA serves
+// (an SA whose policy_id is 0 serves every ipsec policy).
+void DatapathWorker::DeliverInner(const SadSnapshot& snapshot, SecurityAssociation& sa,
+                                  ByteView inner) {
+  const std::optional<Ipv4Header> header = ParseIpv4Header(inner);
+  if (!header) {
+    counters_.Drop(DropReason::kMalformed);
+    return;
+  }
+  const FiveTuple tuple = ExtractFiveTuple(inner, *header);
+  const Policy* policy = snapshot.spd.Lookup(PolicyDirection::kIn, tuple);
+  const uint32_t served = sa.config().policy_id;
+  if (policy == nullptr || policy->action != PolicyAction::kIpsec ||
+      (served != 0 && served != policy->id)) {
+    counters_.Drop(DropReason::kInboundPolicy);
+    return;
+  }
+
+  auto written = io_.WriteTun(inner);
+  if (!written) {
+    counters_.Drop(DropReason::kWriteFailed);
+    LogIoErrorRateLimited("TUN write", written.error());
+    return;
+  }
+  counters_.tun_packets_written.fetch_add(1, std::memory_order_relaxed);
+}
+
+void DatapathWorker::HandleNoSa(const Policy& policy, const FiveTuple& tuple, ByteView packet,
+                                TimePoint now) {
+  HoldSlot* slot = FindOrClaimSlot(policy.id, tuple.destination, now);
+  if (slot == nullptr) {
+    counters_.Drop(DropReason::kHoldTableFull);
+    return;
+  }
+
+  if (slot->last_acquire == TimePoint{} || now - slot->last_acquire >= options_.acquire_interval) {
+    slot->last_acquire = now;
+    counters_.acquires_requested.fetch_add(1, std::memory_order_relaxed);
+    backend_.RequestAcquire(AcquireRequest{
+        .policy_id = policy.id,
+        .source = tuple.source,
+        .destination = tuple.destination,
+        .protocol = tuple.protocol,
+    });
+  }
+
+  if (slot->count >= options_.max_held_packets_per_destination) {
+    counters_.Drop(DropReason::kHoldOverflow);
+    return;
+  }
+  if (packet.size() > options_.max_held_packet_size) {
+    counters_.Drop(DropReason::kTooBig);
+    return;
+  }
+  const size_t slot_index = static_cast<size_t>(slot - hold_slots_.data());
+  const size_t position = slot->count++;
+  MutableByteView buffer = HeldBuffer(slot_index, position);
+  std::memcpy(buffer.data(), packet.data(), packet.size());
+  held_packets_[slot_index * options_.max_held_packets_per_destination + position] =
+      HeldPacket{.length = packet.size(), .source = tuple.source, .held_since = now};
+  counters_.packets_held.fetch_add(1, std::memory_order_relaxed);
+}
+
+// A slot stays claimed while it holds packets or its last acquire is more
+// recent than acquire_interval, so the rate limit outlives the packets.
+DatapathWorker::HoldSlot* DatapathWorker::FindOrClaimSlot(uint32_t policy_id,
+                                                          Ipv4Address destination,
+                                                          TimePoint now) {
+  HoldSlot* free_slot = nullptr;
+  for (HoldSlot& slot : hold_slots_) {
+    if (slot.in_use && slot.policy_id == policy_id && slot.destination == destination) {
+      return &slot;
+    }
+    const bool reusable =
+        !slot.in_use || (slot.count == 0 && now - slot.last_acquire >= options_.acquire_interval);
+    if (reusable && free_slot == nullptr) {
+      free_slot = &slot;
+    }
+  }
+  if (free_slot != nullptr) {
+    *free_slot = HoldSlot{};
+    free_slot->in_use = true;
+    free_slot->policy_id = policy_id;
+    free_slot->destination = destination;
+  }
+  return free_slot;
+}
+
+MutableByteView DatapathWorker::HeldBuffer(size_t slot, size_t position) {
+  const size_t index = slot * options_.max_held_packets_per_destination + position;
+  return MutableByteView(held_storage_)
+      .subspan(index * options_.max_held_packet_size, options_.max_held_packet_size);
+}
+
+void DatapathWorker::ServiceHeldPackets(const SadSnapshot& snapshot, TimePoint now) {
+  for (size_t slot_index = 0; slot_index < hold_slots_.size(); ++slot_index) {
+    HoldSlot& slot = hold_slots_[slot_index];
+    if (!slot.in_use || slot.count == 0) {
+      continue;
+    }
+    const Policy* policy = snapshot.spd.Find(slot.policy_id);
+    size_t kept = 0;
+    for (size_t position = 0; position < slot.count; ++position) {
+      const HeldPacket held =
+          held_packets_[slot_index * options_.max_held_packets_per_destination + position];
+      ByteView packet = HeldBuffer(slot_index, position).first(held.length);
+
+      SecurityAssociation* sa = nullptr;
+      if (policy != nullptr) {
+        sa = snapshot.FindOutbound(*policy, held.source, slot.destination);
+      }
+      if (sa != nullptr) {
+        if (SendProtected(*sa, packet)) {
+          counters_.held_packets_sent.fetch_add(1, std::memory_order_relaxed);
+        }
+        continue;
+      }
+      if (policy == nullptr) {
+        counters_.Drop(DropReason::kNoPolicy);
+        continue;
+      }
+      if (now - held.held_since >= options_.hold_timeout) {
+        counters_.Drop(DropReason::kHoldTimeout);
+        continue;
+      }
+      // Still waiting: compact it towards the front, oldest first.
+      if (kept != position) {
+        std::memmove(HeldBuffer(slot_index, kept).data(), packet.data(), packet.size());
+        held_packets_[slot_index * options_.max_held_packets_per_destination + kept] = held;
+      }
+      ++kept;
+    }
+    slot.count = kept;
+  }
+}
+
+size_t DatapathWorker::held_packet_count() const {
+  size_t count = 0;
+  for (const HoldSlot& slot : hold_slots_) {
+    count += slot.in_use ? slot.count : 0;
+  }
+  return count;
+}
+
+void DatapathWorker::LogIoErrorRateLimited(const char* what, int error) {
+  const TimePoint now = Now();
+  if (now - last_io_error_log_ < kIoErrorLogInterval) {
+    ++suppressed_io_errors_;
+    return;
+  }
+  IPOP_LOG(kError) << "userspace ESP worker " << index_ << ": " << what
+                   << " failed: " << std::strerror(error) << " (" << suppressed_io_errors_
+                   << " similar errors not logged)";
+  last_io_error_log_ = now;
+  suppressed_io_errors_ = 0;
+}
+
+void DatapathWorker::Run(int stop_fd) {
+  pollfd fds[4];
+  nfds_t count = 0;
+  fds[count++] = {stop_fd, POLLIN, 0};
+  fds[count++] = {wake_fd_, POLLIN, 0};
+  if (io_.tun_fd() >= 0) {
+    fds[count++] = {io_.tun_fd(), POLLIN, 0};
+  }
+  if (io_.esp_fd() >= 0) {
+    fds[count++] = {io_.esp_fd(), POLLIN, 0};
+  }
+
+  while (true) {
+    const int ready = poll(fds, count, static_cast<int>(options_.idle_wakeup.count()));
+    if (ready < 0 && errno != EINTR) {
+      IPOP_LOG(kError) << "userspace ESP worker " << index_
+                       << ": poll failed: " << std::strerror(errno) << "; worker stops";
+      return;
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      return;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      DrainEventFd(wake_fd_);
+    }
+    // Keep reading while full batches come in, so that a busy queue is
+    // drained without a poll per batch, but return to poll now and then to
+    // see the stop signal.
+    for (int turn = 0; turn < kMaxTurnsWithoutPoll; ++turn) {
+      if (ProcessReady() < options_.batch_size) {
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace ipop::esp

@@ -1,0 +1,94 @@
+// One packet worker of the Datapath: the per-packet logic, the held-packet
+// table and the poll loop. Public so that tests can drive a worker on
+// in-memory I/O without threads.
+#ifndef IPOP_ESP_DATAPATH_WORKER_H_
+#define IPOP_ESP_DATAPATH_WORKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/timer.h"
+#include "esp/datapath.h"
+#include "esp/ipv4_packet.h"
+#include "esp/sad.h"
+
+namespace ipop::esp {
+
+class DatapathWorker {
+ public:
+  DatapathWorker(UserspaceBackend& backend, PacketIo& io, size_t index,
+                 const DatapathOptions& options, DatapathCounters& counters);
+  ~DatapathWorker();
+  DatapathWorker(const DatapathWorker&) = delete;
+  DatapathWorker& operator=(const DatapathWorker&) = delete;
+
+  // Reads up to batch_size packets from each side, processes them, then
+  // sends or expires held packets. Returns the number of packets read.
+  size_t ProcessReady();
+
+  // Handles one packet read from the TUN device or received on the ESP
+  // socket. The packet buffer may be modified.
+  void ProcessTunPacket(const SadSnapshot& snapshot, MutableByteView packet, TimePoint now);
+  void ProcessEspPacket(const SadSnapshot& snapshot, MutableByteView packet);
+
+  // Sends held packets whose SA now exists and drops those held longer
+  // than hold_timeout.
+  void ServiceHeldPackets(const SadSnapshot& snapshot, TimePoint now);
+
+  // The thread body: polls the PacketIo descriptors, the wake eventfd and
+  // `stop_fd` until `stop_fd` becomes readable.
+  void Run(int stop_fd);
+  // Creates the wake eventfd; false with errno set on failure.
+  bool OpenWakeFd();
+  // Makes Run service held packets soon (called after an SA is published).
+  void Wake();
+
+  size_t held_packet_count() const;
+
+ private:
+  struct HeldPacket {
+    size_t length = 0;
+    Ipv4Address source;
+    TimePoint held_since;
+  };
+  // Packets waiting for an SA towards one destination under one policy.
+  struct HoldSlot {
+    bool in_use = false;
+    uint32_t policy_id = 0;
+    Ipv4Address destination;
+    TimePoint last_acquire;
+    size_t count = 0;
+  };
+
+  TimePoint Now() const;
+  void HandleNoSa(const Policy& policy, const FiveTuple& tuple, ByteView packet, TimePoint now);
+  HoldSlot* FindOrClaimSlot(uint32_t policy_id, Ipv4Address destination, TimePoint now);
+  MutableByteView HeldBuffer(size_t slot, size_t position);
+  // Encapsulates `packet` under `sa` and sends it; false when dropped.
+  bool SendProtected(SecurityAssociation& sa, ByteView packet);
+  void DeliverInner(const SadSnapshot& snapshot, SecurityAssociation& sa, ByteView inner);
+  void LogIoErrorRateLimited(const char* what, int error);
+
+  UserspaceBackend& backend_;
+  PacketIo& io_;
+  const size_t index_;
+  const DatapathOptions& options_;
+  DatapathCounters& counters_;
+  int wake_fd_ = -1;
+
+  Bytes receive_buffer_;  // one packet read from either side
+  Bytes send_buffer_;     // one encapsulated packet
+  std::vector<HoldSlot> hold_slots_;
+  std::vector<HeldPacket> held_packets_;  // slot * per_destination + position
+  Bytes held_storage_;                    // same indexing, max_held_packet_size each
+
+  TimePoint last_io_error_log_;
+  uint64_t suppressed_io_errors_ = 0;
+};
+
+}  // namespace ipop::esp
+
+#endif  // IPOP_ESP_DATAPATH_WORKER_H_

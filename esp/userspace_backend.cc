@@ -1,0 +1,178 @@
+#include "esp/userspace_backend.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "base/log.h"
+#include "crypto/random.h"
+
+namespace ipop::esp {
+namespace {
+
+// Draws at most this many random SPIs before giving up; with a handful of
+// SAs in a 2^32 space a collision streak this long means a broken RNG.
+constexpr int kSpiAttempts = 64;
+
+std::string SaName(uint32_t spi, Ipv4Address destination) {
+  char hex[16];
+  std::snprintf(hex, sizeof(hex), "0x%08x", spi);
+  return std::string("spi=") + std::to_string(spi) + "(" + hex + ") dst=" +
+         destination.ToString();
+}
+
+}  // namespace
+
+UserspaceBackend::UserspaceBackend(size_t worker_count)
+    : worker_count_(std::max<size_t>(worker_count, 1)) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PublishLocked();
+}
+
+Result<uint32_t> UserspaceBackend::AllocateSpi(Ipv4Address /*source*/,
+                                               Ipv4Address destination) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int attempt = 0; attempt < kSpiAttempts; ++attempt) {
+    const uint32_t spi = crypto::RandomU32();
+    if (spi < kMinSpi || reserved_spis_.contains(spi)) {
+      continue;
+    }
+    const bool in_use = std::any_of(sas_.begin(), sas_.end(), [spi](const auto& sa) {
+      return sa->inbound() && sa->spi() == spi;
+    });
+    if (in_use) {
+      continue;
+    }
+    reserved_spis_.insert(spi);
+    return spi;
+  }
+  return Fail(ErrorCode::kSystem,
+              "no unused SPI found for " + destination.ToString() + " after " +
+                  std::to_string(kSpiAttempts) + " random draws");
+}
+
+Result<void> UserspaceBackend::AddSa(EspSaConfig config) {
+  const std::string name = SaName(config.spi, config.destination);
+  if (config.spi < kMinSpi) {
+    return Fail(ErrorCode::kInvalidArgument, "SPI below 256 is reserved (RFC 4303 §2.1): " + name);
+  }
+  if (config.mode != IpsecMode::kTransport) {
+    return Fail(ErrorCode::kUnsupported,
+                "tunnel mode is not implemented by the userspace backend: " + name);
+  }
+  // TODO(esp): carry UDP-encapsulated ESP (RFC 3948) on the port 4500 socket.
+  if (config.encapsulation) {
+    return Fail(ErrorCode::kUnsupported,
+                "UDP-encapsulated ESP is not implemented by the userspace backend: " + name);
+  }
+  if (config.replay_window > kMaxReplayWindow) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "replay window " + std::to_string(config.replay_window) + " above maximum " +
+                    std::to_string(kMaxReplayWindow) + ": " + name);
+  }
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  const bool duplicate = std::any_of(sas_.begin(), sas_.end(), [&config](const auto& sa) {
+    return sa->spi() == config.spi && sa->config().destination == config.destination &&
+           sa->inbound() == config.inbound;
+  });
+  if (duplicate) {
+    return Fail(ErrorCode::kInvalidArgument, "SA already exists: " + name);
+  }
+
+  const uint32_t spi = config.spi;
+  const bool inbound = config.inbound;
+  auto sa = SecurityAssociation::Create(std::move(config), worker_count_,
+                                        std::chrono::system_clock::now());
+  if (!sa) {
+    return Fail(sa.error().code, sa.error().detail + ": " + name);
+  }
+  if (inbound) {
+    reserved_spis_.erase(spi);
+  }
+  sas_.push_back(std::move(*sa));
+  PublishLocked();
+  IPOP_LOG(kDebug) << "userspace SA added: " << name << (inbound ? " inbound" : " outbound");
+  return {};
+}
+
+Result<void> UserspaceBackend::DeleteSa(uint32_t spi, Ipv4Address destination) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const size_t before = sas_.size();
+  std::erase_if(sas_, [&](const auto& sa) {
+    return sa->spi() == spi && sa->config().destination == destination;
+  });
+  if (sas_.size() == before) {
+    return Fail(ErrorCode::kNotFound, "no SA with " + SaName(spi, destination));
+  }
+  reserved_spis_.erase(spi);
+  PublishLocked();
+  IPOP_LOG(kDebug) << "userspace SA deleted: " << SaName(spi, destination);
+  return {};
+}
+
+std::vector<EspSaStatus> UserspaceBackend::ListSas() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<EspSaStatus> list;
+  list.reserve(sas_.size());
+  for (const auto& sa : sas_) {
+    list.push_back(sa->Status());
+  }
+  return list;
+}
+
+Result<Policy> UserspaceBackend::AddPolicy(Policy policy) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto added = spd_.Add(std::move(policy));
+  if (added) {
+    PublishLocked();
+  }
+  return added;
+}
+
+Result<void> UserspaceBackend::DeletePolicy(uint32_t policy_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto deleted = spd_.Delete(policy_id);
+  if (deleted) {
+    PublishLocked();
+  }
+  return deleted;
+}
+
+std::vector<Policy> UserspaceBackend::ListPolicies() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return spd_.policies();
+}
+
+void UserspaceBackend::set_snapshot_listener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  snapshot_listener_ = std::move(listener);
+}
+
+void UserspaceBackend::RequestAcquire(const AcquireRequest& request) const {
+  if (acquire_handler_) {
+    acquire_handler_(request);
+  }
+}
+
+void UserspaceBackend::PublishLocked() {
+  auto next = std::make_shared<SadSnapshot>();
+  next->generation = ++generation_;
+  next->spd = spd_;
+  // Newest first, so that after a rekey the outbound path picks the new SA.
+  for (auto it = sas_.rbegin(); it != sas_.rend(); ++it) {
+    const auto& sa = *it;
+    const EspSaConfig& config = sa->config();
+    if (sa->inbound()) {
+      next->inbound.emplace(SadSnapshot::InboundKey(config.spi, config.destination), sa);
+    } else {
+      next->outbound[SadSnapshot::OutboundKey(config.source, config.destination)].push_back(sa);
+    }
+  }
+  snapshot_.store(std::move(next), std::memory_order_release);
+  if (snapshot_listener_) {
+    snapshot_listener_();
+  }
+}
+
+}  // namespace ipop::esp

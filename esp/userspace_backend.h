@@ -1,0 +1,89 @@
+// The kernel seam backend that keeps SAs and policies in this process and
+// carries ESP in userspace (Datapath reads its snapshots).
+//
+// Threading contract:
+// - Mutations (AllocateSpi, AddSa, DeleteSa, AddPolicy, DeletePolicy,
+//   set_snapshot_listener) come from the IKE thread. A mutex serialises
+//   them, so a control-socket thread may also call the List functions.
+// - Every mutation publishes a new immutable SadSnapshot with one atomic
+//   store. Packet workers load it with snapshot() (an atomic shared_ptr
+//   load, no global lock) and keep it for a batch of packets.
+// - Per-SA mutable state lives in SecurityAssociation (see sad.h): atomic
+//   sequence number and counters, a per-SA spinlock for the replay window,
+//   one crypto context per worker.
+// - set_acquire_handler must be called before the Datapath starts. The
+//   handler runs on a packet worker thread, so it must only post the
+//   request to the IKE thread (for example with boost::asio::post).
+#ifndef IPOP_ESP_USERSPACE_BACKEND_H_
+#define IPOP_ESP_USERSPACE_BACKEND_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "esp/kernel_seam.h"
+#include "esp/sad.h"
+#include "esp/spd.h"
+
+namespace ipop::esp {
+
+class UserspaceBackend : public KernelSeam {
+ public:
+  // `worker_count` is the number of packet workers the Datapath will run;
+  // each SA gets one crypto context per worker.
+  explicit UserspaceBackend(size_t worker_count = 1);
+
+  const char* name() const override { return "userspace"; }
+
+  // Draws random SPIs >= 256 until one is unused by any inbound SA or
+  // earlier reservation, and reserves it until AddSa installs it.
+  // TODO(esp): reserved SPIs whose negotiation fails are never released.
+  Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) override;
+  // Rejects SPIs below 256, a duplicate (SPI, destination), tunnel mode,
+  // UDP encapsulation (not carried by the userspace data path yet), a
+  // replay window above kMaxReplayWindow and bad key lengths.
+  Result<void> AddSa(EspSaConfig config) override;
+  Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) override;
+  std::vector<EspSaStatus> ListSas() const override;
+
+  Result<Policy> AddPolicy(Policy policy) override;
+  Result<void> DeletePolicy(uint32_t policy_id) override;
+  std::vector<Policy> ListPolicies() const override;
+
+  // The current tables, for packet workers. Never null.
+  std::shared_ptr<const SadSnapshot> snapshot() const {
+    return snapshot_.load(std::memory_order_acquire);
+  }
+
+  // Runs `listener` after each publication, on the mutating thread. The
+  // Datapath uses it to wake workers that hold packets waiting for an SA.
+  void set_snapshot_listener(std::function<void()> listener);
+
+  // Passes `request` to the acquire handler, if one is set. Called by
+  // packet workers.
+  void RequestAcquire(const AcquireRequest& request) const;
+
+  size_t worker_count() const { return worker_count_; }
+
+ private:
+  // Builds and publishes a snapshot from the master tables; mutex_ held.
+  void PublishLocked();
+
+  const size_t worker_count_;
+  mutable std::mutex mutex_;
+  Spd spd_;
+  std::vector<std::shared_ptr<SecurityAssociation>> sas_;  // in order added
+  std::set<uint32_t> reserved_spis_;
+  uint64_t generation_ = 0;
+  std::function<void()> snapshot_listener_;
+  std::atomic<std::shared_ptr<const SadSnapshot>> snapshot_;
+};
+
+}  // namespace ipop::esp
+
+#endif  // IPOP_ESP_USERSPACE_BACKEND_H_
