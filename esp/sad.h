@@ -74,6 +74,11 @@ class SecurityAssociation {
   // Outbound: takes the next sequence number, or nullopt once 2^32-1 has
   // been used; the SA then stays unusable until the IKE side replaces it.
   std::optional<uint32_t> NextSequence();
+  // Makes the next NextSequence return `next`; lets tests reach the 2^32-1
+  // limit without sending four billion packets.
+  void SetNextSequenceForTesting(uint64_t next) {
+    last_sequence_.store(next - 1, std::memory_order_relaxed);
+  }
   bool sequence_exhausted() const {
     return last_sequence_.load(std::memory_order_relaxed) >= kMaxSequenceNumber;
   }
