@@ -206,7 +206,8 @@ TEST(EspTransport, ConsistentlyTruncatedRejectedAtEveryLength) {
 // (payload, padding, pad length, next header), under a 20-byte IPv4 header.
 Bytes SealCustom(SecurityAssociation& sa, const Bytes& trailer, uint32_t sequence) {
   crypto::EspCrypto& crypto = sa.crypto(0);
-  const size_t esp_length = kEspHeaderLength + crypto.iv_size() + trailer.size() + crypto.icv_size();
+  const size_t esp_length =
+      kEspHeaderLength + crypto.iv_size() + trailer.size() + crypto.icv_size();
   Bytes packet = BuildIpv4Packet("192.168.1.100", "192.168.1.101", kIpProtocolEsp, esp_length);
   MutableByteView esp = MutableByteView(packet).subspan(kIpv4MinHeaderLength);
   StoreU32(esp.subspan(0, 4), sa.spi());
