@@ -82,7 +82,7 @@ inline constexpr uint16_t kAttributeTypeMask = 0x7fff;
 
 // ---- Domain of interpretation and situation ----
 
-inline constexpr uint32_t kDoiIsakmp = 0;  // RFC 2408 §3.4, used in phase 1 Notify/Delete by some peers
+inline constexpr uint32_t kDoiIsakmp = 0;  // RFC 2408 §3.4
 inline constexpr uint32_t kDoiIpsec = 1;   // RFC 2407 §4.2
 // Situation bits, RFC 2407 §4.2.
 inline constexpr uint32_t kSituationIdentityOnly = 0x01;
@@ -100,13 +100,13 @@ inline constexpr uint8_t kTransformKeyIke = 1;         // RFC 2407 §4.4.2
 inline constexpr uint8_t kTransformEspDes = 2;         // RFC 2407 §4.4.4
 inline constexpr uint8_t kTransformEsp3des = 3;        // RFC 2407 §4.4.4
 inline constexpr uint8_t kTransformEspNull = 11;       // RFC 2407 §4.4.4
-inline constexpr uint8_t kTransformEspAes = 12;        // RFC 3602 §5.3
+inline constexpr uint8_t kTransformEspAes = 12;        // RFC 3602 §5.2
 inline constexpr uint8_t kTransformEspAesGcm16 = 20;   // RFC 4106 §8.4
 inline constexpr uint8_t kTransformIpcompDeflate = 2;  // RFC 2407 §4.4.5
 
 // SPI sizes in proposals: none for ISAKMP in Main Mode (RFC 2409 §5, the
 // cookies identify the SA), 4 bytes for ESP (RFC 2407 §4.4.4), 2 for IPComp
-// CPIs (RFC 3173 §4.1) though 4 is also seen on the wire.
+// CPIs (RFC 3173 §4.1).
 inline constexpr size_t kSpiSizeIsakmp = 0;
 inline constexpr size_t kSpiSizeEsp = 4;
 inline constexpr size_t kSpiSizeIpcomp = 2;
@@ -127,11 +127,12 @@ inline constexpr uint16_t kIkeAttributeKeyLength = 14;
 
 inline constexpr uint16_t kIkeEncryptionDesCbc = 1;
 inline constexpr uint16_t kIkeEncryption3desCbc = 5;
-inline constexpr uint16_t kIkeEncryptionAesCbc = 7;  // RFC 3602 §5.2 (IANA IKE registry)
+inline constexpr uint16_t kIkeEncryptionAesCbc = 7;  // RFC 3602 §5.1
 
 inline constexpr uint16_t kIkeHashMd5 = 1;
 inline constexpr uint16_t kIkeHashSha1 = 2;
-inline constexpr uint16_t kIkeHashSha2_256 = 4;  // RFC 4868 §4 (IANA IKE registry)
+// SHA-2 values come from the IANA "IPSEC Hash Algorithm" registry.
+inline constexpr uint16_t kIkeHashSha2_256 = 4;
 inline constexpr uint16_t kIkeHashSha2_384 = 5;
 inline constexpr uint16_t kIkeHashSha2_512 = 6;
 
@@ -171,7 +172,9 @@ inline constexpr uint16_t kEncapsulationUdpTransportDraft = 61444;   // draft-ie
 
 inline constexpr uint16_t kAuthHmacMd5 = 1;
 inline constexpr uint16_t kAuthHmacSha1 = 2;
-inline constexpr uint16_t kAuthHmacSha2_256 = 5;  // RFC 4868 §4 (IANA IPsec DOI registry)
+// HMAC-SHA2 values come from the IANA IPsec DOI "Authentication Algorithm"
+// registry; RFC 4868 defines the algorithms.
+inline constexpr uint16_t kAuthHmacSha2_256 = 5;
 inline constexpr uint16_t kAuthHmacSha2_384 = 6;
 inline constexpr uint16_t kAuthHmacSha2_512 = 7;
 
@@ -234,7 +237,7 @@ inline constexpr uint16_t kNotifyUnequalPayloadLengths = 30;
 inline constexpr uint16_t kNotifyResponderLifetime = 24576;
 inline constexpr uint16_t kNotifyReplayStatus = 24577;
 inline constexpr uint16_t kNotifyInitialContact = 24578;
-// Dead Peer Detection, RFC 3706 §5.1.
+// Dead Peer Detection, RFC 3706 §5.3.
 inline constexpr uint16_t kNotifyDpdRUThere = 36136;
 inline constexpr uint16_t kNotifyDpdRUThereAck = 36137;
 

@@ -14,8 +14,8 @@ enum class KnownVendorId {
   kUnknown,
   kRfc3947,             // MD5("RFC 3947"), RFC 3947 §3.1
   kNatTDraft02,         // MD5("draft-ietf-ipsec-nat-t-ike-02")
-  kNatTDraft02Newline,  // MD5("draft-ietf-ipsec-nat-t-ike-02\n"), sent by
-                        // old racoon and strongSwan releases
+  kNatTDraft02Newline,  // MD5("draft-ietf-ipsec-nat-t-ike-02\n"), a variant
+                        // racoon sends in Main Mode message 1
   kNatTDraft03,         // MD5("draft-ietf-ipsec-nat-t-ike-03")
   kDpd,                 // RFC 3706 §5.1, version 1.0
   kIkeFragmentation,    // MD5("FRAGMENTATION"), Cisco's IKE fragmentation
@@ -25,8 +25,9 @@ enum class KnownVendorId {
 // fragmentation see FragmentationVendorId.
 Bytes VendorIdBytes(KnownVendorId id);
 
-// The fragmentation vendor ID followed by 4 bytes of capability flags, the
-// form racoon sends (flags 0xc0000000).
+// The fragmentation vendor ID followed by 4 bytes of capability flags.
+// NOTE: 0xc0000000 is the value reported for ipsec-tools racoon; the racoon
+// capture in tests/vectors has no fragmentation vendor ID to confirm it.
 inline constexpr uint32_t kFragmentationFlagsRacoon = 0xc0000000;
 Bytes FragmentationVendorId(uint32_t flags);
 
