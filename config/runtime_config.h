@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/ip_address.h"
+#include "base/log.h"
 #include "crypto/algorithms.h"
 
 namespace ipop::config {
@@ -35,9 +36,11 @@ struct Identifier {
   std::string value;
 };
 
-// One `remote` section. `address` unset means `remote anonymous`.
+// One `remote` section. `address` unset means `remote anonymous`, or a named
+// remote without `remote_address`.
 struct RemoteConfig {
   std::optional<Ipv4Address> address;
+  std::string name;    // `remote "name" { ... }`; empty for the address forms
   std::string origin;  // "file:line" of the section
   std::vector<ExchangeMode> exchange_modes{ExchangeMode::kMain};
   std::vector<Phase1Proposal> proposals;
@@ -54,6 +57,7 @@ struct RemoteConfig {
   bool initial_contact = true;
   NatTraversal nat_traversal = NatTraversal::kOff;
   bool dpd = true;  // advertise the DPD vendor ID
+  size_t nonce_size = 16;  // bytes; racoon's default
   std::chrono::seconds dpd_delay{0};
   std::chrono::seconds natt_keepalive{20};
   // racoon 0.8.2 code defaults (its man page says 15 s and 10 s).
@@ -79,13 +83,17 @@ struct SainfoConfig {
   std::vector<size_t> cipher_key_bits;          // parallel to `ciphers`; 0 if none given
   std::vector<crypto::EspIntegrity> integrities;  // authentication_algorithm list
   bool compression_deflate = false;             // accepted; proposed only if a policy asks
-  std::chrono::seconds lifetime{3600};          // racoon's default
+  // racoon proposes 28800 s when sainfo sets no lifetime: the ipsec-tools
+  // 0.9.1 SAs in tests/vectors/racoon-3des-sha1-modp1024/sad-a.txt show
+  // "hard: 28800(s)".
+  std::chrono::seconds lifetime{28800};
 };
 
 struct ListenConfig {
   std::vector<Endpoint> isakmp;       // default: every address, port 500
   std::vector<Endpoint> isakmp_natt;  // default: every address, port 4500
   std::string adminsock;              // racoon's admin socket; informational
+  bool strict_address = false;        // `strict_address;`: every listen address must bind
 };
 
 struct RuntimeConfig {
@@ -96,11 +104,17 @@ struct RuntimeConfig {
   ListenConfig listen;
   std::vector<RemoteConfig> remotes;
   std::vector<SainfoConfig> sainfos;
+  // `log LEVEL;`; unset when the file has no log statement.
+  std::optional<LogLevel> log_level;
+  // "file:line:column: ..." for each directive that was accepted but ignored,
+  // with the reason; also logged at NOTIFY when the file is loaded.
+  std::vector<std::string> notices;
 
   // The `remote` for a peer address: an exact match first, then anonymous.
   const RemoteConfig* FindRemote(Ipv4Address peer) const;
   // The `sainfo` for a pair of Quick Mode IDs: an exact match first, then
-  // anonymous.
+  // one with the matching side given and the other anonymous, then the fully
+  // anonymous one.
   const SainfoConfig* FindSainfo(const Ipv4Prefix& local, const Ipv4Prefix& remote) const;
 };
 

@@ -1,0 +1,206 @@
+#include "config/racoon_algorithms.h"
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/suggestion.h"
+
+namespace ipop::config {
+namespace {
+
+using crypto::DhGroup;
+using crypto::EspCipher;
+using crypto::EspIntegrity;
+using crypto::HashAlgorithm;
+using crypto::IkeCipher;
+
+template <typename T>
+struct NamedValue {
+  std::string_view name;
+  T value;
+};
+
+// Looks `token` up among the implemented names; a name from `unsupported`
+// (known to racoon) or any other name throws with the choices that work.
+template <typename T>
+T Lookup(const Token& token, std::span<const NamedValue<T>> implemented,
+         std::span<const std::string_view> unsupported, const std::string& what,
+         const std::string& choices) {
+  for (const NamedValue<T>& entry : implemented) {
+    if (entry.name == token.text) {
+      return entry.value;
+    }
+  }
+  for (std::string_view name : unsupported) {
+    if (name == token.text) {
+      throw ConfigError(token.location, what + " " + Quote(token.text) +
+                                            " is not supported yet; use " + choices);
+    }
+  }
+  std::vector<std::string> candidates;
+  for (const NamedValue<T>& entry : implemented) {
+    candidates.emplace_back(entry.name);
+  }
+  for (std::string_view name : unsupported) {
+    candidates.emplace_back(name);
+  }
+  const std::string suggestion = DidYouMean(token.text, candidates);
+  throw ConfigError(token.location, "unknown " + what + " " + Quote(token.text) +
+                                        (suggestion.empty() ? "; use " + choices : suggestion));
+}
+
+// racoon writes the AES key length as a separate number ("aes 256").
+void RejectGluedKeyLength(const Token& token) {
+  for (std::string_view bits : {"128", "192", "256"}) {
+    if (token.text == "aes" + std::string(bits)) {
+      throw ConfigError(token.location, "unknown encryption algorithm " + Quote(token.text) +
+                                            "; did you mean \"aes " + std::string(bits) + "\"?");
+    }
+  }
+}
+
+size_t ReadAesKeyBits(const Token* key_bits) {
+  if (key_bits == nullptr) {
+    return 0;
+  }
+  if (key_bits->number == 128 || key_bits->number == 256) {
+    return key_bits->number;
+  }
+  if (key_bits->number == 192) {
+    throw ConfigError(key_bits->location,
+                      "AES key length 192 is not supported yet; use 128 or 256");
+  }
+  throw ConfigError(key_bits->location, "invalid AES key length " + key_bits->text +
+                                            "; use 128 or 256");
+}
+
+void RejectKeyBits(const Token& name, const Token* key_bits) {
+  if (key_bits != nullptr) {
+    throw ConfigError(key_bits->location, Quote(name.text) + " takes no key length; remove \"" +
+                                              key_bits->text + "\"");
+  }
+}
+
+constexpr NamedValue<IkeCipher> kIkeCiphers[] = {
+    {"3des", IkeCipher::k3desCbc}, {"aes", IkeCipher::kAesCbc}, {"rijndael", IkeCipher::kAesCbc}};
+constexpr std::string_view kUnsupportedIkeCiphers[] = {"des",  "blowfish", "cast128", "camellia",
+                                                       "idea", "rc5",      "twofish"};
+
+constexpr NamedValue<HashAlgorithm> kIkeHashes[] = {{"sha1", HashAlgorithm::kSha1},
+                                                    {"sha256", HashAlgorithm::kSha256},
+                                                    {"sha2_256", HashAlgorithm::kSha256}};
+constexpr std::string_view kUnsupportedIkeHashes[] = {"md5", "tiger", "sha384", "sha2_384",
+                                                      "sha512", "sha2_512"};
+
+constexpr NamedValue<AuthMethod> kAuthMethods[] = {{"rsasig", AuthMethod::kRsaSignature},
+                                                   {"pre_shared_key", AuthMethod::kPreSharedKey}};
+constexpr std::string_view kUnsupportedAuthMethods[] = {
+    "dsssig",           "rsaenc",           "rsarev",           "gssapi_krb",
+    "hybrid_rsa_server", "hybrid_rsa_client", "hybrid_dss_server", "hybrid_dss_client",
+    "xauth_psk_server", "xauth_psk_client", "xauth_rsa_server", "xauth_rsa_client"};
+
+constexpr NamedValue<DhGroup> kDhGroups[] = {{"modp768", DhGroup::kModp768},
+                                             {"modp1024", DhGroup::kModp1024},
+                                             {"modp1536", DhGroup::kModp1536},
+                                             {"modp2048", DhGroup::kModp2048}};
+constexpr std::string_view kUnsupportedDhGroups[] = {"modp3072", "modp4096", "modp6144",
+                                                     "modp8192", "ec2n155",  "ec2n185"};
+// racoon's group numbers: RFC 2409 §6 (1, 2, 3, 4) and RFC 3526 (5, 14-18).
+constexpr uint64_t kUnsupportedDhGroupNumbers[] = {3, 4, 15, 16, 17, 18};
+
+// aes_gcm_16 is an ipop-espd name: the racoon keyword lists we read have no
+// AES-GCM entry.
+constexpr NamedValue<EspCipher> kEspCiphers[] = {{"3des", EspCipher::k3desCbc},
+                                                 {"aes", EspCipher::kAesCbc},
+                                                 {"rijndael", EspCipher::kAesCbc},
+                                                 {"aes_gcm_16", EspCipher::kAesGcm16}};
+constexpr std::string_view kUnsupportedEspCiphers[] = {
+    "des",     "des_iv64", "des_iv32", "rc5",     "rc4",      "idea",    "3idea",
+    "cast128", "blowfish", "null_enc", "null",    "twofish",  "camellia"};
+
+constexpr NamedValue<EspIntegrity> kEspIntegrities[] = {
+    {"hmac_sha1", EspIntegrity::kHmacSha1_96},
+    {"hmac_sha256", EspIntegrity::kHmacSha256_128},
+    {"hmac_sha2_256", EspIntegrity::kHmacSha256_128},
+    {"non_auth", EspIntegrity::kNone}};
+constexpr std::string_view kUnsupportedEspIntegrities[] = {
+    "hmac_md5", "hmac_sha384", "hmac_sha2_384", "hmac_sha512", "hmac_sha2_512", "des_mac", "kpdk"};
+
+constexpr NamedValue<bool> kCompressions[] = {{"deflate", true}};
+constexpr std::string_view kUnsupportedCompressions[] = {"lzs", "oui"};
+
+}  // namespace
+
+IkeCipherChoice ReadIkeCipher(const Token& name, const Token* key_bits) {
+  RejectGluedKeyLength(name);
+  const IkeCipher cipher = Lookup<IkeCipher>(name, kIkeCiphers, kUnsupportedIkeCiphers,
+                                             "encryption algorithm", "3des or aes [128|256]");
+  if (cipher == IkeCipher::k3desCbc) {
+    RejectKeyBits(name, key_bits);
+    return {cipher, 0};
+  }
+  // racoon proposes AES-128 when no key length is given (its default_keylen).
+  const size_t bits = ReadAesKeyBits(key_bits);
+  return {cipher, bits == 0 ? 128 : bits};
+}
+
+HashAlgorithm ReadIkeHash(const Token& name) {
+  return Lookup<HashAlgorithm>(name, kIkeHashes, kUnsupportedIkeHashes, "hash algorithm",
+                               "sha1 or sha256");
+}
+
+AuthMethod ReadAuthMethod(const Token& name) {
+  return Lookup<AuthMethod>(name, kAuthMethods, kUnsupportedAuthMethods,
+                            "authentication method", "rsasig or pre_shared_key");
+}
+
+DhGroup ReadDhGroup(const Token& group) {
+  const std::string choices = "modp768, modp1024, modp1536 or modp2048 (or 1, 2, 5, 14)";
+  if (group.kind != TokenKind::kNumber) {
+    return Lookup<DhGroup>(group, kDhGroups, kUnsupportedDhGroups, "Diffie-Hellman group",
+                           choices);
+  }
+  for (const NamedValue<DhGroup>& entry : kDhGroups) {
+    if (static_cast<uint64_t>(entry.value) == group.number) {
+      return entry.value;
+    }
+  }
+  for (uint64_t number : kUnsupportedDhGroupNumbers) {
+    if (number == group.number) {
+      throw ConfigError(group.location, "Diffie-Hellman group " + group.text +
+                                            " is not supported yet; use " + choices);
+    }
+  }
+  throw ConfigError(group.location,
+                    "unknown Diffie-Hellman group " + group.text + "; use " + choices);
+}
+
+EspCipherChoice ReadEspCipher(const Token& name, const Token* key_bits) {
+  RejectGluedKeyLength(name);
+  const EspCipher cipher =
+      Lookup<EspCipher>(name, kEspCiphers, kUnsupportedEspCiphers, "encryption algorithm",
+                        "3des, aes [128|256] or aes_gcm_16 [128|256]");
+  if (cipher == EspCipher::k3desCbc) {
+    RejectKeyBits(name, key_bits);
+    return {cipher, 0};
+  }
+  return {cipher, ReadAesKeyBits(key_bits)};
+}
+
+EspIntegrity ReadEspIntegrity(const Token& name, const Token* key_bits) {
+  const EspIntegrity integrity =
+      Lookup<EspIntegrity>(name, kEspIntegrities, kUnsupportedEspIntegrities,
+                           "authentication algorithm", "hmac_sha1 or hmac_sha256");
+  RejectKeyBits(name, key_bits);
+  return integrity;
+}
+
+void ReadCompression(const Token& name, const Token* key_bits) {
+  Lookup<bool>(name, kCompressions, kUnsupportedCompressions, "compression algorithm",
+               "deflate");
+  RejectKeyBits(name, key_bits);
+}
+
+}  // namespace ipop::config

@@ -1,0 +1,104 @@
+// Turns a racoon.conf syntax tree into a RuntimeConfig: rejects unimplemented
+// directives, maps names to values, resolves file names against
+// `path certificate`, fills racoon's defaults and checks that the result is
+// usable. Internal to config/; callers use racoon_conf.h.
+#ifndef IPOP_CONFIG_RACOON_RESOLVER_H_
+#define IPOP_CONFIG_RACOON_RESOLVER_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/racoon_conf.h"
+#include "config/racoon_syntax.h"
+
+namespace ipop::config {
+
+class RacoonResolver {
+ public:
+  RacoonResolver(const SyntaxTree& tree, const LoadOptions& options);
+
+  RuntimeConfig Run();
+
+ private:
+  struct ProposalState {
+    Phase1Proposal proposal;
+    SourceLocation location;
+    std::optional<std::chrono::seconds> lifetime;
+    const Token* cipher = nullptr;
+    const Token* hash = nullptr;
+    const Token* auth_method = nullptr;
+    const Token* dh_group = nullptr;
+  };
+
+  struct RemoteState {
+    RemoteConfig remote;
+    SourceLocation location;
+    std::string label;  // "remote anonymous", for messages
+    std::vector<ProposalState> proposals;
+    std::optional<std::chrono::seconds> lifetime;
+    bool has_exchange_mode = false;
+    bool has_certificate = false;
+    bool has_ca = false;
+  };
+
+  // Returns false for a directive that is accepted and ignored; throws for
+  // one that is rejected.
+  bool Admit(const Directive& directive);
+  void ResolveTop(const Directive& directive);
+  void ResolvePath(const Directive& directive);
+  void ResolveListen(const Directive& directive);
+  void ResolveTimer(const Directive& directive);
+  void ResolveLog(const Directive& directive);
+  void ApplyTimers();
+
+  // racoon_remote_resolver.cc
+  void ResolveRemote(const Directive& directive);
+  void ResolveRemoteHeader(const Directive& directive, RemoteState& state);
+  void ResolveRemoteStatement(const Directive& directive, RemoteState& state);
+  void ResolveExchangeModes(const Directive& directive, RemoteState& state);
+  std::chrono::seconds ReadLifetime(const Directive& directive);
+  void ResolveCertificate(const Directive& directive, RemoteState& state);
+  void ResolveProposal(const Directive& directive, RemoteState& state);
+  void CheckRemote(RemoteState& state);
+  void CheckAuthentication(const RemoteState& state, const ProposalState& proposal);
+  // Returns `file` made absolute against `path certificate`; checks the file
+  // when options ask for it.
+  std::string ResolveCertificateFile(const Token& file, const std::string& what);
+
+  // racoon_sainfo_resolver.cc
+  void ResolveSainfo(const Directive& directive);
+  std::optional<Ipv4Prefix> ResolveSainfoId(const std::vector<Token>& arguments, size_t& index);
+  void ResolveSainfoStatement(const Directive& directive, SainfoConfig& sainfo);
+
+  void FinishPreSharedKey();
+
+  const SyntaxTree& tree_;
+  LoadOptions options_;
+  RuntimeConfig config_;
+
+  std::optional<SourceLocation> certificate_path_location_;
+  std::optional<SourceLocation> psk_path_location_;
+  // The first authentication_method pre_shared_key, which needs psk.txt.
+  std::optional<SourceLocation> psk_user_;
+
+  // `timer { }` values, applied to every remote at the end.
+  std::optional<int> retry_counter_;
+  std::optional<std::chrono::seconds> retry_interval_;
+  std::optional<std::chrono::seconds> phase1_timeout_;
+  std::optional<std::chrono::seconds> phase2_timeout_;
+  std::optional<std::chrono::seconds> natt_keepalive_;
+};
+
+// Helpers shared by the resolver files.
+[[noreturn]] void ThrowAt(const Token& token, const std::string& reason);
+bool ReadSwitch(const Directive& directive, const Token& value);
+std::chrono::seconds ReadDuration(const Token& number, const Token& unit);
+Ipv4Address ReadIpv4Address(const Token& token);
+// The argument after `index` if it is a number (an optional key length).
+const Token* OptionalNumberAt(const std::vector<Token>& arguments, size_t index);
+
+}  // namespace ipop::config
+
+#endif  // IPOP_CONFIG_RACOON_RESOLVER_H_
