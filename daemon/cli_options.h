@@ -1,0 +1,35 @@
+// Command line of the ipop-esp operator CLI:
+//   ipop-esp [--control PATH] sa|spd|status
+//   ipop-esp check [-f FILE] [--setkey FILE]
+#ifndef IPOP_DAEMON_CLI_OPTIONS_H_
+#define IPOP_DAEMON_CLI_OPTIONS_H_
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace ipop::daemon {
+
+enum class CliCommand { kSa, kSpd, kStatus, kCheck, kHelp, kVersion };
+
+struct CliOptions {
+  CliCommand command = CliCommand::kHelp;
+  std::string control_socket;  // kDefaultControlSocket unless --control
+  std::string config_file;     // for check; kDefaultConfigFile unless -f
+  std::optional<std::string> setkey_file;
+};
+
+// Parses argv[1..]. Options may come before or after the command word.
+Result<CliOptions> ParseCliArguments(std::span<const std::string_view> arguments);
+
+// The control request word for a command that talks to the daemon.
+std::string_view ControlRequestFor(CliCommand command);
+
+std::string CliUsage();
+
+}  // namespace ipop::daemon
+
+#endif  // IPOP_DAEMON_CLI_OPTIONS_H_

@@ -1,0 +1,349 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "base/log.h"
+#include "daemon/control_format.h"
+
+namespace ipop::daemon {
+
+namespace {
+
+Error WithContext(std::string_view context, const Error& error) {
+  return Error{error.code, std::string(context) + ": " + error.detail, error.notify};
+}
+
+bool IsOutboundIpsec(const esp::Policy& policy) {
+  return policy.direction == esp::PolicyDirection::kOut && policy.action == esp::PolicyAction::kIpsec;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options, LoadedConfiguration configuration)
+    : options_(std::move(options)),
+      configuration_(std::move(configuration)),
+      signals_(io_),
+      timers_(io_),
+      backend_(1) {
+  if (options_.pid_file) {
+    pid_file_ = options_.pid_file;
+  } else if (!configuration_.runtime.pidfile.empty()) {
+    pid_file_ = configuration_.runtime.pidfile;
+  }
+}
+
+Daemon::~Daemon() { Stop("shutdown"); }
+
+int Daemon::Run() {
+  started_ = std::chrono::steady_clock::now();
+  IPOP_LOG(kInfo) << "ipop-espd " << IPOP_VERSION << " starting: config " << options_.config_file
+                  << ", setkey " << options_.setkey_file.value_or("(none)") << ", tun "
+                  << options_.tun_name << ", control " << options_.control_socket;
+  if (auto ready = SetUp(); !ready) {
+    IPOP_LOG(kError) << "start failed: " << ready.error().detail;
+    Stop("start failure");
+    return 1;
+  }
+  IPOP_LOG(kInfo) << "ipop-espd started (pid " << getpid() << ", " << backend_.ListPolicies().size()
+                  << " policies, tun " << tun_->name() << " mtu " << options_.tun_mtu << ", table "
+                  << options_.route_table << ", fwmark " << options_.fwmark << ")";
+  WaitForSignal();
+  io_.run();
+  return 0;
+}
+
+Result<void> Daemon::SetUp() {
+  using Step = Result<void> (Daemon::*)();
+  // Each step assumes the ones before it succeeded.
+  static constexpr Step kSteps[] = {&Daemon::SetUpTun,     &Daemon::SetUpPolicies, &Daemon::SetUpSockets,
+                                    &Daemon::SetUpIke,     &Daemon::SetUpDatapath, &Daemon::SetUpRoutes,
+                                    &Daemon::SetUpControl, &Daemon::WritePidFile};
+  for (Step step : kSteps) {
+    if (auto done = (this->*step)(); !done) {
+      return done;
+    }
+  }
+  return {};
+}
+
+Result<void> Daemon::SetUpTun() {
+  auto device = tun::TunDevice::Open(options_.tun_name);
+  if (!device) {
+    return std::unexpected(WithContext("TUN device", device.error()));
+  }
+  tun_.emplace(std::move(*device));
+  if (auto nonblocking = tun_->SetNonBlocking(true); !nonblocking) {
+    return std::unexpected(nonblocking.error());
+  }
+
+  auto netlink = tun::RtnetlinkSocket::Open();
+  if (!netlink) {
+    return std::unexpected(netlink.error());
+  }
+  routes_ = std::make_unique<tun::TunRoutes>(std::move(*netlink));
+  if (auto mtu = routes_->socket().SetLinkMtu(tun_->ifindex(), options_.tun_mtu); !mtu) {
+    return std::unexpected(mtu.error());
+  }
+  // Cleartext that the kernel routes into the device, and what the daemon
+  // writes back after decryption, must not meet the blocking policies.
+  if (auto excluded = esp::xfrm::ExcludeInterfaceFromXfrm(tun_->name()); !excluded) {
+    return std::unexpected(WithContext("fail-closed guard", excluded.error()));
+  }
+  if (auto up = routes_->socket().SetLinkUp(tun_->ifindex()); !up) {
+    return std::unexpected(up.error());
+  }
+  IPOP_LOG(kInfo) << "TUN device " << tun_->name() << " up (ifindex " << tun_->ifindex() << ", mtu "
+                  << options_.tun_mtu << ")";
+  return {};
+}
+
+Result<void> Daemon::SetUpPolicies() {
+  for (const esp::Policy& policy : configuration_.policies) {
+    auto added = backend_.AddPolicy(policy);
+    if (!added) {
+      return std::unexpected(WithContext("policy from " + policy.origin, added.error()));
+    }
+  }
+
+  guard_ = std::make_unique<esp::xfrm::FailClosedGuard>(
+      esp::xfrm::FailClosedOptions{.keep_on_stop = !options_.unblock_on_stop});
+  if (auto installed = guard_->Install(backend_.ListPolicies()); !installed) {
+    return std::unexpected(WithContext("fail-closed guard", installed.error()));
+  }
+  IPOP_LOG(kInfo) << "installed " << guard_->installed_count()
+                  << " kernel policies that keep protected traffic from leaving in clear";
+  return {};
+}
+
+Result<void> Daemon::SetUpSockets() {
+  ike_sockets_ = std::make_unique<IkeSockets>(io_, options_.fwmark, esp::xfrm::BypassSocketPolicies);
+  const config::ListenConfig& listen = configuration_.runtime.listen;
+  for (const Endpoint& local : listen.isakmp) {
+    if (auto opened = ike_sockets_->Open(local, false); !opened) {
+      return opened;
+    }
+  }
+  for (const Endpoint& local : listen.isakmp_natt) {
+    if (auto opened = ike_sockets_->Open(local, true); !opened) {
+      return opened;
+    }
+  }
+  if (ike_sockets_->local_endpoints().empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "no listen address; add a `listen { isakmp ADDRESS [500]; }` section");
+  }
+  return {};
+}
+
+Result<void> Daemon::SetUpIke() {
+  ike_ = std::make_unique<ike::IkeService>(configuration_.runtime, timers_, backend_, *ike_sockets_);
+  if (auto loaded = ike_->LoadCredentials(); !loaded) {
+    return std::unexpected(WithContext("credentials", loaded.error()));
+  }
+  ike_sockets_->Start(
+      [this](const Endpoint& local, const Endpoint& remote, ByteView message) {
+        ike_->HandleDatagram(local, remote, message);
+      },
+      [](const Endpoint& local, const Endpoint& remote, ByteView) {
+        // TODO(daemon): hand UDP-encapsulated ESP to the datapath once the
+        // userspace backend carries it; it rejects such SAs today.
+        IPOP_LOG(kDebug) << "dropped UDP-encapsulated ESP from " << remote.ToString() << " on "
+                         << local.ToString() << ": not supported yet";
+      });
+
+  // ACQUIRE comes from a packet worker thread; the IKE service lives on the
+  // io_context's thread, so the request is posted there.
+  backend_.set_acquire_handler([this](const esp::AcquireRequest& request) {
+    boost::asio::post(io_, [this, request] {
+      if (ike_ && !stopped_) {
+        IPOP_LOG(kDebug) << "acquire: policy " << request.policy_id << " " << request.source.ToString()
+                         << " -> " << request.destination.ToString();
+        ike_->Acquire(request);
+      }
+    });
+  });
+  return {};
+}
+
+Result<void> Daemon::SetUpDatapath() {
+  auto esp_fd = OpenRawEspSocket(options_.fwmark);
+  if (!esp_fd) {
+    return std::unexpected(esp_fd.error());
+  }
+  packet_io_ = std::make_unique<SystemPacketIo>(tun_->fd(), *esp_fd);
+  if (auto bypass = esp::xfrm::BypassSocketPolicies(*esp_fd); !bypass) {
+    return std::unexpected(WithContext("raw ESP socket", bypass.error()));
+  }
+
+  esp::DatapathOptions datapath_options;
+  datapath_options.max_held_packet_size = options_.tun_mtu;
+  datapath_ = std::make_unique<esp::Datapath>(backend_, std::vector<esp::PacketIo*>{packet_io_.get()},
+                                              datapath_options);
+  if (auto started = datapath_->Start(); !started) {
+    return std::unexpected(WithContext("datapath", started.error()));
+  }
+  return {};
+}
+
+Result<void> Daemon::SetUpRoutes() {
+  for (const esp::Policy& policy : backend_.ListPolicies()) {
+    if (!IsOutboundIpsec(policy)) {
+      continue;
+    }
+    tun::RouteSpec route{.destination = policy.selector.destination,
+                         .ifindex = tun_->ifindex(),
+                         .table = options_.route_table,
+                         .preferred_source = PreferredSource(policy)};
+    if (auto added = routes_->AddRoute(route); !added) {
+      return added;
+    }
+    IPOP_LOG(kInfo) << "routing " << policy.selector.destination.ToString() << " through "
+                    << tun_->name() << " (table " << options_.route_table << ")";
+  }
+  tun::RuleSpec rule{.priority = kDefaultRulePriority, .fwmark = options_.fwmark, .table = options_.route_table};
+  return routes_->AddRule(rule);
+}
+
+Result<void> Daemon::SetUpControl() {
+  control_ = std::make_unique<ControlServer>(
+      io_, options_.control_socket, [this](std::string_view request) { return HandleControlRequest(request); });
+  return control_->Start();
+}
+
+Result<void> Daemon::WritePidFile() {
+  if (!pid_file_) {
+    return {};
+  }
+  const int fd = open(pid_file_->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Fail(ErrorCode::kSystem, "cannot write pid file " + *pid_file_ + ": " + std::strerror(errno));
+  }
+  const std::string text = std::to_string(getpid()) + "\n";
+  const ssize_t written = write(fd, text.data(), text.size());
+  close(fd);
+  if (written != static_cast<ssize_t>(text.size())) {
+    return Fail(ErrorCode::kSystem, "cannot write pid file " + *pid_file_);
+  }
+  pid_file_written_ = true;
+  return {};
+}
+
+void Daemon::WaitForSignal() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.add(SIGHUP);
+  signals_.async_wait([this](const boost::system::error_code& error, int signal_number) {
+    if (error) {
+      return;
+    }
+    if (signal_number == SIGHUP) {
+      IPOP_LOG(kWarning) << "SIGHUP received: configuration reload is not supported yet; restart "
+                            "ipop-espd to apply changes";
+      WaitForSignal();
+      return;
+    }
+    Stop(signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+}
+
+void Daemon::Stop(std::string_view reason) {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  IPOP_LOG(kInfo) << "stopping on " << reason;
+
+  if (control_) {
+    control_->Stop();
+  }
+  // Delete payloads leave while the sockets and SAs still exist.
+  if (ike_) {
+    ike_->Shutdown();
+  }
+  if (datapath_) {
+    datapath_->Stop();
+  }
+  if (ike_sockets_) {
+    ike_sockets_->Close();
+  }
+  timers_.CancelAll();
+  if (routes_) {
+    routes_->RemoveAll();
+  }
+  if (guard_) {
+    if (options_.unblock_on_stop) {
+      if (auto removed = guard_->Remove(); !removed) {
+        IPOP_LOG(kWarning) << "cannot remove the kernel blocking policies: " << removed.error().detail;
+      }
+    } else if (guard_->installed_count() > 0) {
+      IPOP_LOG(kInfo) << "kernel policies that block cleartext for protected ranges stay installed "
+                         "(start with --unblock-on-stop to remove them)";
+    }
+  }
+  if (pid_file_written_) {
+    unlink(pid_file_->c_str());
+  }
+  signals_.cancel();
+  io_.stop();
+
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  IPOP_LOG(kInfo) << "ipop-espd stopped (" << reason << ", up " << FormatAge(uptime) << ")";
+}
+
+std::optional<Ipv4Address> Daemon::PreferredSource(const esp::Policy& policy) const {
+  for (const Endpoint& local : configuration_.runtime.listen.isakmp) {
+    if (local.address.value() != 0 && policy.selector.source.Contains(local.address)) {
+      return local.address;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Daemon::HandleControlRequest(std::string_view request) {
+  if (request == "sa") {
+    std::string body;
+    body += FormatIsakmpSas(ike_ ? ike_->ListIsakmpSas() : std::vector<ike::IsakmpSaStatus>{});
+    body += "\n";
+    body += FormatEspSas(backend_.ListSas(), std::chrono::system_clock::now());
+    return ControlOkReply(body);
+  }
+  if (request == "spd") {
+    return ControlOkReply(FormatPolicies(backend_.ListPolicies()));
+  }
+  if (request == "status") {
+    return ControlOkReply(StatusReport());
+  }
+  return ControlErrorReply("unknown command \"" + std::string(request) + "\"; known commands: sa, spd, status");
+}
+
+std::string Daemon::StatusReport() const {
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  std::string text = "ipop-espd " IPOP_VERSION ", pid " + std::to_string(getpid()) + ", up " +
+                     FormatAge(uptime) + "\n";
+  text += "tun " + (tun_ ? tun_->name() : std::string("-")) + ", table " +
+          std::to_string(options_.route_table) + ", fwmark " + std::to_string(options_.fwmark) + "\n";
+  if (ike_) {
+    const ike::IkeCounters ike = ike_->counters();
+    text += "IKE: " + std::to_string(ike.datagrams_received) + " received, " +
+            std::to_string(ike.datagrams_sent) + " sent, " + std::to_string(ike.phase1_established) +
+            " phase 1 established, " + std::to_string(ike.phase2_established) + " phase 2 established\n";
+  }
+  if (datapath_) {
+    const esp::DatapathStatistics datapath = datapath_->Statistics();
+    text += "ESP: " + std::to_string(datapath.esp_packets_sent) + " sent, " +
+            std::to_string(datapath.esp_packets_received) + " received, " +
+            std::to_string(datapath.total_drops()) + " dropped, " +
+            std::to_string(datapath.acquires_requested) + " acquires\n";
+  }
+  return text;
+}
+
+}  // namespace ipop::daemon

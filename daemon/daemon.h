@@ -1,0 +1,94 @@
+// ipop-espd's wiring. One Boost.Asio io_context (the IKE thread) runs the
+// IKE sockets, timers, signals and the control socket; the datapath runs on
+// its own worker threads and posts ACQUIRE requests back to the io_context.
+//
+// Start order: TUN device, kernel policies that block cleartext, SPD,
+// sockets, IKE credentials, datapath, routes and rule, control socket. Stop
+// runs the reverse: Delete payloads go out first, then the datapath stops
+// and routes are removed.
+#ifndef IPOP_DAEMON_DAEMON_H_
+#define IPOP_DAEMON_DAEMON_H_
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "daemon/asio_timer_service.h"
+#include "daemon/configuration.h"
+#include "daemon/control_server.h"
+#include "daemon/daemon_options.h"
+#include "daemon/ike_sockets.h"
+#include "daemon/system_packet_io.h"
+#include "esp/datapath.h"
+#include "esp/userspace_backend.h"
+#include "esp/xfrm/xfrm_guard.h"
+#include "ike/ike_service.h"
+#include "tun/tun_device.h"
+#include "tun/tun_routes.h"
+
+namespace ipop::daemon {
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, LoadedConfiguration configuration);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Sets everything up and runs until SIGINT or SIGTERM. Returns the process
+  // exit code: 0 after a clean stop, 1 if start-up failed (the reason is
+  // logged).
+  int Run();
+
+  // Answers one control request; public for tests of the protocol.
+  std::string HandleControlRequest(std::string_view request);
+
+ private:
+  Result<void> SetUp();
+  Result<void> SetUpTun();
+  Result<void> SetUpPolicies();
+  Result<void> SetUpSockets();
+  Result<void> SetUpIke();
+  Result<void> SetUpDatapath();
+  Result<void> SetUpRoutes();
+  Result<void> SetUpControl();
+  Result<void> WritePidFile();
+
+  void WaitForSignal();
+  void Stop(std::string_view reason);
+
+  std::string StatusReport() const;
+  // The source address for routes into the TUN device: the first `listen`
+  // address inside the policy's source range, if any.
+  std::optional<Ipv4Address> PreferredSource(const esp::Policy& policy) const;
+
+  DaemonOptions options_;
+  LoadedConfiguration configuration_;
+  std::optional<std::string> pid_file_;
+  bool pid_file_written_ = false;
+  bool stopped_ = false;
+  std::chrono::steady_clock::time_point started_;
+
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  AsioTimerService timers_;
+  esp::UserspaceBackend backend_;
+  std::optional<tun::TunDevice> tun_;
+  std::unique_ptr<esp::xfrm::FailClosedGuard> guard_;
+  std::unique_ptr<IkeSockets> ike_sockets_;
+  std::unique_ptr<ike::IkeService> ike_;
+  std::unique_ptr<SystemPacketIo> packet_io_;
+  std::unique_ptr<esp::Datapath> datapath_;
+  std::unique_ptr<tun::TunRoutes> routes_;
+  std::unique_ptr<ControlServer> control_;
+};
+
+}  // namespace ipop::daemon
+
+#endif  // IPOP_DAEMON_DAEMON_H_
