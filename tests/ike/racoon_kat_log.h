@@ -71,7 +71,7 @@ class RacoonLog {
         message = embedded.prefix().str();
       }
       message = Trim(message);
-      if (!message.empty()) {
+      if (!message.empty() && !IsAlgorithmTrace(message)) {
         pending_label = message;
       }
       // An empty message, or a name followed by a second timestamp,
@@ -116,6 +116,18 @@ class RacoonLog {
   const std::vector<RacoonLogBlock>& blocks() const { return blocks_; }
 
  private:
+  // racoon logs which algorithm it picks ("hmac(hmac_sha1)", "hash(sha1)",
+  // "encryption(3des)") between some names and their dumps, as in
+  // "generating K1...K4 for KEYMAT.". These lines never name a value.
+  static bool IsAlgorithmTrace(const std::string& message) {
+    for (const char* prefix : {"hmac(", "hash(", "encryption("}) {
+      if (message.starts_with(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static std::string Trim(const std::string& text) {
     const size_t first = text.find_first_not_of(' ');
     if (first == std::string::npos) {
