@@ -5,22 +5,27 @@
 namespace ipop::config {
 namespace {
 
-// Levenshtein distance with unit costs.
+// Edit distance with unit costs where swapping two neighbouring characters
+// counts as one edit ("tpc" is one edit from "tcp"): the optimal string
+// alignment variant of the Damerau-Levenshtein distance.
 size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> previous(b.size() + 1);
-  std::vector<size_t> current(b.size() + 1);
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
   for (size_t j = 0; j <= b.size(); ++j) {
-    previous[j] = j;
+    d[0][j] = j;
   }
   for (size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
-    std::swap(previous, current);
   }
-  return previous[b.size()];
+  return d[a.size()][b.size()];
 }
 
 // A shortened keyword must keep this many characters to count as a prefix
@@ -33,8 +38,9 @@ std::optional<std::string> SuggestKeyword(std::string_view word,
                                           const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   size_t best_distance = 0;
-  // Allow one edit per four characters, and at least two.
-  const size_t max_distance = std::max<size_t>(2, word.size() / 4);
+  // Allow one edit in words of up to three characters, else one edit per
+  // four characters and at least two.
+  const size_t max_distance = word.size() <= 3 ? 1 : std::max<size_t>(2, word.size() / 4);
   for (const std::string& candidate : candidates) {
     if (candidate == word) {
       continue;
