@@ -8,8 +8,10 @@
 //
 // Seal expects the caller to have written SPI, sequence and the plaintext
 // trailer (payload through next header, padded to block_size()), leaving the
-// IV and ICV regions to it. Open checks the ICV before it decrypts anything
-// and decrypts in place.
+// IV and ICV regions to it. Open decrypts in place and releases no plaintext
+// unless the ICV matches. The CBC suites check the ICV before decrypting.
+// AES-GCM learns the tag result only after its decryption pass, so on a
+// mismatch it re-applies the keystream to restore the ciphertext.
 #ifndef IPOP_CRYPTO_ESP_CRYPTO_H_
 #define IPOP_CRYPTO_ESP_CRYPTO_H_
 

@@ -67,10 +67,10 @@ EVP_MAC_CTX* NewHmacContext(HashAlgorithm algorithm, const unsigned char* key, s
   return ctx;
 }
 
-std::string OpenSslError(const char* what) {
+std::string OpenSslError(const char* operation) {
   unsigned long code = ERR_get_error();
   ERR_clear_error();
-  std::string text = what;
+  std::string text = operation;
   if (code != 0) {
     std::array<char, 256> buffer{};
     ERR_error_string_n(code, buffer.data(), buffer.size());

@@ -26,8 +26,8 @@ EVP_MAC* HmacMac();
 EVP_MAC_CTX* NewHmacContext(HashAlgorithm algorithm, const unsigned char* key, size_t key_length);
 
 // Takes the oldest error from OpenSSL's thread-local queue, clears the rest,
-// and returns a printable description prefixed with `what`.
-std::string OpenSslError(const char* what);
+// and returns a printable description prefixed with `operation`.
+std::string OpenSslError(const char* operation);
 
 struct EvpCipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }

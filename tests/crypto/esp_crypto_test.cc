@@ -1,7 +1,10 @@
 #include "crypto/esp_crypto.h"
 
 #include <gtest/gtest.h>
+#include <openssl/crypto.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <string>
 
 #include "base/byte_reader.h"
@@ -10,6 +13,29 @@
 
 namespace ipop::crypto {
 namespace {
+
+// Counts OpenSSL heap allocations while `g_counting` is set. The hooks are
+// installed during static initialisation, before OpenSSL allocates anything,
+// because CRYPTO_set_mem_functions fails once it has.
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_openssl_allocations{0};
+
+void* CountingMalloc(size_t size, const char* /*file*/, int /*line*/) {
+  if (g_counting) {
+    ++g_openssl_allocations;
+  }
+  return std::malloc(size);
+}
+void* CountingRealloc(void* pointer, size_t size, const char* /*file*/, int /*line*/) {
+  if (g_counting) {
+    ++g_openssl_allocations;
+  }
+  return std::realloc(pointer, size);
+}
+void CountingFree(void* pointer, const char* /*file*/, int /*line*/) { std::free(pointer); }
+
+const bool g_allocation_hooks_installed =
+    CRYPTO_set_mem_functions(CountingMalloc, CountingRealloc, CountingFree) == 1;
 
 constexpr size_t kHeaderLength = 8;  // SPI and sequence number (RFC 4303 §2)
 
@@ -119,9 +145,38 @@ TEST(EspCrypto, CbcIcvCoversHeaderIvAndCiphertext) {
   Result<Bytes> plaintext = IkeCbcDecrypt(IkeCipher::kAesCbc, cipher_key, iv, body);
   ASSERT_TRUE(plaintext.has_value());
   EXPECT_EQ(ToHex(*plaintext), ToHex(ByteView(original).subspan(kHeaderLength + 16, 32)));
-  SecretBytes mac = HmacOnce(HashAlgorithm::kSha1, integrity_key,
-                             ByteView(packet).first(packet.size() - 12));
+  SecretBytes mac =
+      HmacOnce(HashAlgorithm::kSha1, integrity_key, ByteView(packet).first(packet.size() - 12));
   EXPECT_EQ(ToHex(mac.view().first(12)), ToHex(ByteView(packet).last(12)));
+}
+
+TEST(EspCrypto, GcmSealOpenAllocateNothing) {
+  if (!g_allocation_hooks_installed) {
+    GTEST_SKIP() << "OpenSSL allocated before the counting hooks could be installed";
+  }
+  // Creating the contexts allocates, which shows that the hooks count.
+  g_openssl_allocations = 0;
+  g_counting = true;
+  std::unique_ptr<EspCrypto> crypto = CreateSuite(kSuites[5]);
+  g_counting = false;
+  ASSERT_NE(crypto, nullptr);
+  ASSERT_GT(g_openssl_allocations.load(), 0);
+
+  Bytes packet = MakePacket(*crypto, 1, 16);
+  Bytes forged = packet;
+  ASSERT_TRUE(crypto->Seal(forged));
+  forged[kHeaderLength + 10] ^= std::byte{1};
+
+  g_openssl_allocations = 0;
+  g_counting = true;
+  for (uint32_t sequence = 1; sequence <= 10; ++sequence) {
+    StoreU32(MutableByteView(packet).subspan(4, 4), sequence);
+    EXPECT_TRUE(crypto->Seal(packet));
+    EXPECT_TRUE(crypto->Open(packet));
+  }
+  EXPECT_FALSE(crypto->Open(forged));
+  g_counting = false;
+  EXPECT_EQ(g_openssl_allocations.load(), 0);
 }
 
 TEST(EspCrypto, CbcIvsDifferBetweenPackets) {
