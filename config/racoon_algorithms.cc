@@ -146,14 +146,18 @@ IkeCipherChoice ReadIkeCipher(const Token& name, const Token* key_bits) {
   return {cipher, bits == 0 ? 128 : bits};
 }
 
-HashAlgorithm ReadIkeHash(const Token& name) {
-  return Lookup<HashAlgorithm>(name, kIkeHashes, kUnsupportedIkeHashes, "hash algorithm",
-                               "sha1 or sha256");
+HashAlgorithm ReadIkeHash(const Token& name, const Token* key_bits) {
+  const HashAlgorithm hash = Lookup<HashAlgorithm>(name, kIkeHashes, kUnsupportedIkeHashes,
+                                                   "hash algorithm", "sha1 or sha256");
+  RejectKeyBits(name, key_bits);
+  return hash;
 }
 
-AuthMethod ReadAuthMethod(const Token& name) {
-  return Lookup<AuthMethod>(name, kAuthMethods, kUnsupportedAuthMethods,
-                            "authentication method", "rsasig or pre_shared_key");
+AuthMethod ReadAuthMethod(const Token& name, const Token* key_bits) {
+  const AuthMethod method = Lookup<AuthMethod>(name, kAuthMethods, kUnsupportedAuthMethods,
+                                               "authentication method", "rsasig or pre_shared_key");
+  RejectKeyBits(name, key_bits);
+  return method;
 }
 
 DhGroup ReadDhGroup(const Token& group) {

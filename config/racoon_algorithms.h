@@ -24,8 +24,8 @@ struct EspCipherChoice {
 
 // `key_bits` is the number token after the name, or nullptr.
 IkeCipherChoice ReadIkeCipher(const Token& name, const Token* key_bits);
-crypto::HashAlgorithm ReadIkeHash(const Token& name);
-AuthMethod ReadAuthMethod(const Token& name);
+crypto::HashAlgorithm ReadIkeHash(const Token& name, const Token* key_bits);
+AuthMethod ReadAuthMethod(const Token& name, const Token* key_bits);
 // A group name (modp1024) or number (2).
 crypto::DhGroup ReadDhGroup(const Token& group);
 EspCipherChoice ReadEspCipher(const Token& name, const Token* key_bits);

@@ -180,7 +180,7 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
   } else if (name == "dpd") {
     remote.dpd = ReadSwitch(directive, arguments[0]);
   } else if (name == "nonce_size") {
-    // RFC 2409 §5: "the length of nonce payload MUST be between 8 and 256 bytes".
+    // RFC 2409 §5 requires nonces of 8 to 256 bytes.
     if (arguments[0].number < 8 || arguments[0].number > 256) {
       ThrowAt(arguments[0], "invalid nonce_size " + arguments[0].text + "; use 8 to 256 bytes");
     }
@@ -317,10 +317,11 @@ void RacoonResolver::ResolveProposal(const Directive& directive, RemoteState& st
       proposal.proposal.key_bits = choice.key_bits;
       proposal.cipher = &value;
     } else if (child.name == "hash_algorithm") {
-      proposal.proposal.hash = ReadIkeHash(value);
+      proposal.proposal.hash = ReadIkeHash(value, OptionalNumberAt(child.arguments, 1));
       proposal.hash = &value;
     } else if (child.name == "authentication_method") {
-      proposal.proposal.auth_method = ReadAuthMethod(value);
+      proposal.proposal.auth_method =
+          ReadAuthMethod(value, OptionalNumberAt(child.arguments, 1));
       proposal.auth_method = &value;
     } else if (child.name == "dh_group") {
       proposal.proposal.dh_group = ReadDhGroup(value);

@@ -1,5 +1,7 @@
 #include "config/racoon_resolver.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -11,8 +13,9 @@
 namespace ipop::config {
 namespace {
 
-// Directory for a relative `path pidfile`; racoon uses the VARRUN directory
-// fixed when it was built, /var/run on Linux distributions.
+// Directory for a relative `path pidfile`. NOTE: racoon uses the VARRUN
+// directory fixed when it was built; /var/run is the usual value, not
+// checked against every distribution's build.
 constexpr std::string_view kPidfileDirectory = "/var/run/";
 
 // racoon's default ISAKMP port (RFC 2408 §2.5.2 assigns UDP 500).
@@ -213,8 +216,8 @@ void RacoonResolver::ResolveTimer(const Directive& directive) {
   const std::vector<Token>& arguments = directive.arguments;
   const Token& number = arguments[0];
   if (directive.name == "counter") {
-    if (number.number < 1 || number.number > 100) {
-      ThrowAt(number, "invalid counter " + number.text + "; use 1 to 100 retransmissions");
+    if (number.number > static_cast<uint64_t>(std::numeric_limits<int>::max())) {
+      ThrowAt(number, "counter " + number.text + " is too large; use a small number of retries");
     }
     retry_counter_ = static_cast<int>(number.number);
     return;
@@ -313,8 +316,8 @@ RuntimeConfig ParseRacoonConfText(std::string_view text, const std::string& file
 RuntimeConfig LoadRacoonConf(const std::string& path, const LoadOptions& options) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    throw ConfigError({path}, "cannot open the configuration file; check the -f path and its "
-                              "permissions");
+    throw ConfigError({path}, std::string("cannot open the configuration file: ") +
+                                  std::strerror(errno) + "; check the -f path and its permissions");
   }
   std::ostringstream text;
   text << file.rdbuf();

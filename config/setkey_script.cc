@@ -10,6 +10,8 @@
 #include "config/setkey_script.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -231,7 +233,11 @@ Ipv4Prefix SetkeyParser::ParseRange(const SetkeyToken& token, uint16_t& port, bo
   if (slash != std::string_view::npos) {
     const std::string_view length = text.substr(slash + 1);
     uint64_t value = 0;
-    if (!allow_prefix || !ParseDecimal(length, 32, value)) {
+    if (!allow_prefix) {
+      Fail(Offset(token.location, slash), "an SA address takes no prefix length; remove \"/" +
+                                              std::string(length) + "\" from \"" + token.text + "\"");
+    }
+    if (!ParseDecimal(length, 32, value)) {
       Fail(Offset(token.location, slash + 1),
            "invalid prefix length \"" + std::string(length) + "\" in \"" + token.text +
                "\"; IPv4 prefix lengths are 0 to 32");
@@ -339,8 +345,10 @@ void SetkeyParser::ParsePolicy(const std::string& command, bool direction_only,
   }
   policy.action = esp::PolicyAction::kIpsec;
   ParseRule(TakeWord(command, "a rule such as esp/transport//require after ipsec"), policy);
-  if (Peek().kind == Kind::kWord && Peek().location.line == Last().end_line) {
-    Fail(Peek().location, "a second rule (an SA bundle) is not supported yet; keep one esp rule");
+  const SetkeyToken& next = Peek();
+  if (next.kind == Kind::kWord &&
+      (next.location.line == Last().end_line || next.text.find('/') != std::string::npos)) {
+    Fail(next.location, "a second rule (an SA bundle) is not supported yet; keep one esp rule");
   }
 }
 
@@ -504,7 +512,8 @@ SetkeyScript ParseSetkeyText(std::string_view text, const std::string& filename)
 SetkeyScript LoadSetkeyScript(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    throw ConfigError({path}, "cannot open the setkey script; check the --setkey path");
+    throw ConfigError({path}, std::string("cannot open the setkey script: ") +
+                                  std::strerror(errno) + "; check the --setkey path");
   }
   std::ostringstream text;
   text << file.rdbuf();

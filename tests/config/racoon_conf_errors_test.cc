@@ -157,6 +157,8 @@ TEST(RacoonConfErrorTest, WrongValues) {
             "t.conf:7:30: AES key length 192 is not supported yet; use 128 or 256");
   EXPECT_EQ(LoadError(Change("encryption_algorithm 3des;", "encryption_algorithm 3des 168;")),
             "t.conf:7:31: \"3des\" takes no key length; remove \"168\"");
+  EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm sha1 1;")),
+            "t.conf:8:25: \"sha1\" takes no key length; remove \"1\"");
   EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm md5;")),
             "t.conf:8:20: hash algorithm \"md5\" is not supported yet; use sha1 or sha256");
   EXPECT_EQ(LoadError(Change("authentication_method rsasig;", "authentication_method rsasgi;")),

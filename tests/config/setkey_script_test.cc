@@ -178,6 +178,9 @@ TEST(SetkeyScriptTest, PolicyErrors) {
   EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//require "
                        "esp/transport//require;"),
             "s.conf:1:66: a second rule (an SA bundle) is not supported yet; keep one esp rule");
+  EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec\n  esp/transport//require\n"
+                       "  esp/transport//require;"),
+            "s.conf:3:3: a second rule (an SA bundle) is not supported yet; keep one esp rule");
   EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out prio 10 none;"),
             "s.conf:1:37: policy priorities are not supported yet; remove \"prio\" and its value");
 }
@@ -210,6 +213,9 @@ TEST(SetkeyScriptTest, ManualSasParseThenReject) {
   EXPECT_EQ(ParseError("add 10.0.0.1 10.0.0.2 esp 0x1000 -E 3des-cbc zz;"),
             "s.conf:1:46: missing or invalid key after the -E algorithm in add; write 0x "
             "followed by hex digits or a quoted string");
+  EXPECT_EQ(ParseError("add 10.0.0.1/24 10.0.0.2 esp 0x1000 -E null;"),
+            "s.conf:1:13: an SA address takes no prefix length; remove \"/24\" from "
+            "\"10.0.0.1/24\"");
   EXPECT_EQ(ParseError("add 10.0.0.1 10.0.0.2 esp 0x1000 -Q 1;"),
             "s.conf:1:34: unknown option \"-Q\" in add");
 }
