@@ -1,0 +1,57 @@
+// A NETLINK_XFRM socket in the caller's network namespace, for requests that
+// the kernel acknowledges and for dumps.
+#ifndef IPOP_ESP_XFRM_XFRM_SOCKET_H_
+#define IPOP_ESP_XFRM_XFRM_SOCKET_H_
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+#include "esp/xfrm/xfrm_message.h"
+
+struct mnl_socket;
+
+namespace ipop::esp::xfrm {
+
+class XfrmSocket {
+ public:
+  // Opens and binds the socket and asks for extended acknowledgements, so
+  // that errors carry the kernel's explanation when it gives one.
+  static Result<XfrmSocket> Open();
+
+  XfrmSocket(XfrmSocket&& other) noexcept;
+  XfrmSocket& operator=(XfrmSocket&& other) noexcept;
+  XfrmSocket(const XfrmSocket&) = delete;
+  XfrmSocket& operator=(const XfrmSocket&) = delete;
+  ~XfrmSocket();
+
+  // The next sequence number for a request on this socket.
+  uint32_t NextSequence() { return ++sequence_; }
+
+  // Sends `request` (which must ask for NLM_F_ACK) and waits for the
+  // acknowledgement. A kernel error becomes kSystem with the errno text and
+  // the extended-ack message, e.g. "Invalid argument (Policy index doesn't
+  // match direction)", unless it equals `ignored_errno` (0 ignores none).
+  Result<void> Request(const XfrmMessage& request, int ignored_errno = 0);
+
+  // Sends a dump request and calls `on_message` for every reply until
+  // NLMSG_DONE. After `on_message` returns an error, the rest of the dump is
+  // read and skipped, and that error is returned.
+  Result<void> Dump(const XfrmMessage& request,
+                    const std::function<Result<void>(const nlmsghdr*)>& on_message);
+
+ private:
+  explicit XfrmSocket(mnl_socket* socket);
+  Result<void> Send(const XfrmMessage& request);
+
+  mnl_socket* socket_ = nullptr;
+  uint32_t port_id_ = 0;
+  uint32_t sequence_ = 0;
+};
+
+}  // namespace ipop::esp::xfrm
+
+#endif  // IPOP_ESP_XFRM_XFRM_SOCKET_H_
