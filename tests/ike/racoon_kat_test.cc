@@ -16,6 +16,7 @@
 
 #include "base/byte_reader.h"
 #include "crypto/dh.h"
+#include "crypto/ike_cipher.h"
 #include "crypto/x509.h"
 #include "ike/key_derivation.h"
 #include "tests/ike/racoon_kat_log.h"
@@ -243,6 +244,43 @@ TEST_F(RacoonKat, Phase1Iv) {
                                    log_b_->Get("compute DH's public.", 0), k3desBlockSize);
   EXPECT_EQ(ToHex(iv), ToHex(log_a_->Get("IV computed:")));
   EXPECT_EQ(ToHex(iv), ToHex(log_b_->Get("IV computed:")));
+}
+
+// Encrypts the logged plaintexts of Main Mode messages 5 and 6 with the
+// derived key. CBC chains the IV across messages (RFC 2409 Appendix B), so
+// the last ciphertext block of each message must be the IV that racoon saved
+// for the next one.
+TEST_F(RacoonKat, MainModeEncryptionChain) {
+  const Phase1Keys keys = DeriveKeys();
+  const Bytes& phase1_iv = log_a_->Get("IV computed:");
+
+  // Message 5 (side A sends): racoon logs the padded plaintext under the
+  // "pad length = N" message.
+  const Bytes& message5 = log_a_->Get("pad length = 5");
+  ASSERT_EQ(ToHex(log_a_->Get("encrypted payload by IV:", 0)), ToHex(phase1_iv));
+  Result<Bytes> ciphertext5 = crypto::IkeCbcEncrypt(
+      crypto::IkeCipher::k3desCbc, keys.encryption_key.view(), phase1_iv, message5);
+  ASSERT_TRUE(ciphertext5.has_value()) << ciphertext5.error().detail;
+  const Bytes& iv_after5 = log_a_->Get("save IV for next:", 0);
+  EXPECT_EQ(ToHex(ByteView(*ciphertext5).last(k3desBlockSize)), ToHex(iv_after5));
+
+  // Message 6 (side A receives and decrypts with the chained IV).
+  ASSERT_EQ(ToHex(log_a_->Get("decrypted payload by IV:", 0)), ToHex(iv_after5));
+  const Bytes& message6 = log_a_->Get("decrypted payload, but not trimed.", 0);
+  Result<Bytes> ciphertext6 = crypto::IkeCbcEncrypt(
+      crypto::IkeCipher::k3desCbc, keys.encryption_key.view(), iv_after5, message6);
+  ASSERT_TRUE(ciphertext6.has_value()) << ciphertext6.error().detail;
+  const Bytes& iv_after6 = log_a_->Get("IV was saved for next processing:", 0);
+  EXPECT_EQ(ToHex(ByteView(*ciphertext6).last(k3desBlockSize)), ToHex(iv_after6));
+
+  // Decrypting gives the plaintext back, and the last block of message 6 is
+  // what phase 2 IVs are computed from.
+  Result<Bytes> decrypted6 = crypto::IkeCbcDecrypt(
+      crypto::IkeCipher::k3desCbc, keys.encryption_key.view(), iv_after5, *ciphertext6);
+  ASSERT_TRUE(decrypted6.has_value());
+  EXPECT_EQ(*decrypted6, message6);
+  EXPECT_EQ(ToHex(ByteView(log_a_->Get("phase1 last IV:", 0)).first(k3desBlockSize)),
+            ToHex(iv_after6));
 }
 
 TEST_F(RacoonKat, HashIAndHashR) {
