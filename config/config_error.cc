@@ -15,7 +15,9 @@ std::string SourceLocation::ToString() const {
 std::string SourceLocation::Origin() const { return file + ":" + std::to_string(line); }
 
 ConfigError::ConfigError(const SourceLocation& location, const std::string& reason)
-    : std::runtime_error(location.ToString() + ": " + reason), location_(location), reason_(reason) {}
+    : std::runtime_error(location.ToString() + ": " + reason),
+      location_(location),
+      reason_(reason) {}
 
 std::string Quote(const std::string& text) { return "\"" + text + "\""; }
 

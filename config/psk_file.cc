@@ -16,8 +16,8 @@ namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
-// Permission bits for group and others: racoon.conf(5) says the file "must
-// not be accessible by others".
+// Permission bits for group and others. racoon.conf(5) requires that the
+// file "must not be accessible by others".
 constexpr mode_t kGroupOtherBits = S_IRWXG | S_IRWXO;
 
 void CheckOwnerAndMode(const std::string& path, const struct stat& status) {
@@ -89,9 +89,9 @@ PskMap ParsePskText(std::string_view text, const std::string& filename) {
     std::string_view line = text.substr(start, end - start);
     start = end + 1;
     ++line_number;
-    // NOTE: only the line end is stripped; blanks at the end of a line stay
-    // part of the key, since racoon.conf(5) says the key is everything after
-    // the first blanks.
+    // NOTE: only the line end is stripped. Blanks at the end of a line stay
+    // part of the key, because racoon.conf(5) defines the key as everything
+    // after the first blanks.
     if (line.ends_with('\r')) {
       line.remove_suffix(1);
     }

@@ -26,7 +26,7 @@ struct NamedValue {
 // (known to racoon) or any other name throws with the choices that work.
 template <typename T>
 T Lookup(const Token& token, std::span<const NamedValue<T>> implemented,
-         std::span<const std::string_view> unsupported, const std::string& what,
+         std::span<const std::string_view> unsupported, const std::string& kind,
          const std::string& choices) {
   for (const NamedValue<T>& entry : implemented) {
     if (entry.name == token.text) {
@@ -35,7 +35,7 @@ T Lookup(const Token& token, std::span<const NamedValue<T>> implemented,
   }
   for (std::string_view name : unsupported) {
     if (name == token.text) {
-      throw ConfigError(token.location, what + " " + Quote(token.text) +
+      throw ConfigError(token.location, kind + " " + Quote(token.text) +
                                             " is not supported yet; use " + choices);
     }
   }
@@ -47,7 +47,7 @@ T Lookup(const Token& token, std::span<const NamedValue<T>> implemented,
     candidates.emplace_back(name);
   }
   const std::string suggestion = DidYouMean(token.text, candidates);
-  throw ConfigError(token.location, "unknown " + what + " " + Quote(token.text) +
+  throw ConfigError(token.location, "unknown " + kind + " " + Quote(token.text) +
                                         (suggestion.empty() ? "; use " + choices : suggestion));
 }
 
@@ -110,8 +110,9 @@ constexpr std::string_view kUnsupportedDhGroups[] = {"modp3072", "modp4096", "mo
 // racoon's group numbers: RFC 2409 §6 (1, 2, 3, 4) and RFC 3526 (5, 14-18).
 constexpr uint64_t kUnsupportedDhGroupNumbers[] = {3, 4, 15, 16, 17, 18};
 
-// aes_gcm_16 is an ipop-espd name: the racoon keyword lists we read have no
-// AES-GCM entry.
+// NOTE: aes_gcm_16 is an ipop-espd name. The keyword list (cftoken.l) of the
+// ipsec-tools 0.9.1 fork has no AES-GCM entry; other racoon builds define an
+// AES-GCM algorithm type whose keyword spelling is unchecked.
 constexpr NamedValue<EspCipher> kEspCiphers[] = {{"3des", EspCipher::k3desCbc},
                                                  {"aes", EspCipher::kAesCbc},
                                                  {"rijndael", EspCipher::kAesCbc},
@@ -141,7 +142,8 @@ IkeCipherChoice ReadIkeCipher(const Token& name, const Token* key_bits) {
     RejectKeyBits(name, key_bits);
     return {cipher, 0};
   }
-  // racoon proposes AES-128 when no key length is given (its default_keylen).
+  // racoon proposes AES-128 when no key length is given (eay_aes_keylen
+  // returns 128 for 0).
   const size_t bits = ReadAesKeyBits(key_bits);
   return {cipher, bits == 0 ? 128 : bits};
 }

@@ -1,5 +1,5 @@
 // racoon.conf algorithm and group names mapped to crypto/ identifiers. Names
-// that racoon knows but ipop-espd does not implement are rejected with
+// that racoon accepts but ipop-espd does not implement are rejected with
 // "not supported yet"; other names get a "did you mean" suggestion.
 #ifndef IPOP_CONFIG_RACOON_ALGORITHMS_H_
 #define IPOP_CONFIG_RACOON_ALGORITHMS_H_

@@ -24,13 +24,13 @@ enum class Section {
 
 enum class Support {
   kImplemented,
-  kIgnored,      // parsed, then ignored; `reason` says why that is safe
+  kIgnored,      // parsed, then ignored; `reason` explains why that is safe
   kOffOnly,      // "off" is accepted (it is what ipop-espd does); "on" is rejected
   kUnsupported,  // rejected with "not supported yet: reason"
-  kMisplaced,    // racoon itself rejects it here; `reason` says where it belongs
+  kMisplaced,    // racoon itself rejects it here; `reason` names where it belongs
 };
 
-// What follows the directive name, up to ";" or "{".
+// Argument shape: the tokens between the directive name and ";" or "{".
 enum class Shape {
   kNone,            // strict_address;
   kWord,            // on | off | notify | ipsec_doi ...

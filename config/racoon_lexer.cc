@@ -8,7 +8,9 @@ namespace {
 
 constexpr uint64_t kMaxPort = 65535;
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 bool IsDelimiter(char c) {
   return IsSpace(c) || c == '{' || c == '}' || c == ';' || c == ',' || c == '"' || c == '#' ||
@@ -145,7 +147,8 @@ class Lexer {
       case '[':
         return Port();
       case ']':
-        throw ConfigError(Here(), "unexpected \"]\" without a matching \"[\"; write a port as [500]");
+        throw ConfigError(Here(),
+                          "unexpected \"]\" without a matching \"[\"; write a port as [500]");
       default:
         return Bare();
     }
@@ -183,8 +186,9 @@ class Lexer {
       return Finish(std::move(token));
     }
     uint64_t port = 0;
-    const auto [end, error] = std::from_chars(content.data(), content.data() + content.size(), port);
-    if (!AllDigits(content) || error != std::errc() || end != content.data() + content.size() ||
+    const char* last = content.data() + content.size();
+    const auto [end, error] = std::from_chars(content.data(), last, port);
+    if (!AllDigits(content) || error != std::errc() || end != last ||
         port > kMaxPort) {
       throw ConfigError(token.location, "invalid port \"[" + content +
                                             "]\"; write a port as a number from 0 to 65535 in "

@@ -1,6 +1,6 @@
 // Recursive-descent parser for racoon.conf. Each section has a table of
-// directives (racoon_grammar.cc); each directive's arguments are read by the
-// function for its Shape, then ";" or a nested block must follow.
+// directives in racoon_grammar.cc. The arguments of a directive are read by
+// the function for its Shape, and then ";" or a nested block must follow.
 #include <algorithm>
 
 #include "config/racoon_syntax.h"
@@ -103,7 +103,8 @@ class Parser {
     ParseArguments(*spec, directive);
 
     const bool block_follows = Peek().kind == TokenKind::kOpenBrace;
-    const bool wants_block = spec->body == Body::kBlock || (section == Section::kAnything && block_follows);
+    const bool wants_block =
+        spec->body == Body::kBlock || (section == Section::kAnything && block_follows);
     // `remote B inherit A;` copies a parent without a block of its own.
     const bool optional_block = spec->shape == Shape::kRemoteHeader;
     if (wants_block && !(optional_block && Peek().kind == TokenKind::kSemicolon)) {
@@ -176,13 +177,13 @@ class Parser {
   }
 
   [[noreturn]] void ThrowExpected(const DirectiveSpec& spec, const Directive& directive,
-                                  const std::string& what) {
+                                  const std::string& expected) {
     const Token& next = Peek();
     std::string reason;
     if (EndsStatement(next)) {
-      reason = "missing " + what + " in the " + directive.name + " statement";
+      reason = "missing " + expected + " in the " + directive.name + " statement";
     } else {
-      reason = "expected " + what + " in the " + directive.name + " statement, found " +
+      reason = "expected " + expected + " in the " + directive.name + " statement, found " +
                DescribeToken(next);
     }
     if (!spec.usage.empty()) {
@@ -193,9 +194,9 @@ class Parser {
 
   // Appends the next token to the arguments if it has `kind`, else throws.
   void Expect(TokenKind kind, const DirectiveSpec& spec, Directive& directive,
-              const std::string& what) {
+              const std::string& expected) {
     if (Peek().kind != kind) {
-      ThrowExpected(spec, directive, what);
+      ThrowExpected(spec, directive, expected);
     }
     directive.arguments.push_back(Take());
   }

@@ -13,7 +13,7 @@
 namespace ipop::config {
 namespace {
 
-constexpr uint16_t kIsakmpPort = 500;  // RFC 2408 §2.5.2
+constexpr uint16_t kIsakmpPort = 500;  // UDP port IANA assigns to ISAKMP
 
 struct IdentifierName {
   std::string_view name;
@@ -59,7 +59,8 @@ Identifier ReadIdentifier(const Directive& directive) {
   if (qualifier != nullptr && identifier.type != IdentifierType::kKeyId) {
     ThrowAt(*qualifier, "the " + qualifier->text + " qualifier applies to keyid only; remove it");
   }
-  if (identifier.type == IdentifierType::kKeyId && (qualifier == nullptr || qualifier->text == "file")) {
+  const bool keyid_from_file = qualifier == nullptr || qualifier->text == "file";
+  if (identifier.type == IdentifierType::kKeyId && keyid_from_file) {
     ThrowAt(type, "keyid read from a file is not supported yet; write keyid tag \"ID\"");
   }
   if (value == nullptr) {
@@ -269,14 +270,15 @@ void RacoonResolver::ResolveCertificate(const Directive& directive, RemoteState&
   state.has_certificate = true;
 }
 
-std::string RacoonResolver::ResolveCertificateFile(const Token& file, const std::string& what) {
+std::string RacoonResolver::ResolveCertificateFile(const Token& file,
+                                                   const std::string& file_kind) {
   std::string path = file.text;
   std::string origin;
   if (!path.starts_with("/")) {
     if (!certificate_path_location_) {
-      ThrowAt(file, what + " " + Quote(file.text) + " is a relative name but no path certificate "
-                    "comes before it; add path certificate \"DIR\"; at the top of the file or "
-                    "give an absolute name");
+      ThrowAt(file, file_kind + " " + Quote(file.text) +
+                        " is a relative name but no path certificate comes before it; add path "
+                        "certificate \"DIR\"; at the top of the file or give an absolute name");
     }
     const std::string& dir = config_.certificate_dir;
     path = dir + (dir.ends_with("/") ? "" : "/") + file.text;
@@ -288,17 +290,17 @@ std::string RacoonResolver::ResolveCertificateFile(const Token& file, const std:
   }
   struct stat status {};
   if (stat(path.c_str(), &status) != 0) {
-    ThrowAt(file, what + " " + Quote(path) + " " +
+    ThrowAt(file, file_kind + " " + Quote(path) + " " +
                       (errno == ENOENT ? std::string("not found") : std::strerror(errno)) +
                       origin + "; fix the file name or the path certificate directory");
   }
   if (!S_ISREG(status.st_mode)) {
-    ThrowAt(file, what + " " + Quote(path) + " is not a regular file" + origin +
+    ThrowAt(file, file_kind + " " + Quote(path) + " is not a regular file" + origin +
                       "; name the PEM file itself");
   }
   if (access(path.c_str(), R_OK) != 0) {
-    ThrowAt(file, what + " " + Quote(path) + " cannot be read: " + std::strerror(errno) + origin +
-                      "; let the user running ipop-espd read it");
+    ThrowAt(file, file_kind + " " + Quote(path) + " cannot be read: " + std::strerror(errno) +
+                      origin + "; let the user running ipop-espd read it");
   }
   return path;
 }
@@ -369,8 +371,8 @@ void RacoonResolver::CheckRemote(RemoteState& state) {
     remote.proposals.push_back(resolved);
   }
 
-  // RFC 2409 §5.4: the first Aggressive Mode message carries KE, so every
-  // proposal must use the same group (racoon checks this too).
+  // The first Aggressive Mode message already carries KE (RFC 2409 §5), so
+  // every proposal must use the same group. racoon checks this too.
   const bool aggressive = std::ranges::find(remote.exchange_modes, ExchangeMode::kAggressive) !=
                           remote.exchange_modes.end();
   for (const ProposalState& proposal : state.proposals) {

@@ -18,11 +18,10 @@ namespace {
 // checked against every distribution's build.
 constexpr std::string_view kPidfileDirectory = "/var/run/";
 
-// racoon's default ISAKMP port (RFC 2408 §2.5.2 assigns UDP 500).
+// racoon's default ISAKMP port, the UDP port IANA assigns to ISAKMP.
 constexpr uint16_t kIsakmpPort = 500;
 
-// Time values above this many seconds are rejected: racoon stores them in
-// 32-bit fields, and anything that large is a typo.
+// Time values above 2^32 - 1 seconds (136 years) are rejected as typos.
 constexpr uint64_t kMaxSeconds = std::numeric_limits<uint32_t>::max();
 
 struct TimeUnit {
@@ -204,7 +203,7 @@ void RacoonResolver::ResolveListen(const Directive& directive) {
     return;
   }
   // racoon falls back to port 500 here, which collides with the isakmp
-  // socket, so ipop-espd asks for the port.
+  // socket, so ipop-espd requires the port.
   if (!has_port) {
     ThrowAt(arguments[0], "isakmp_natt needs a port; write \"isakmp_natt " + arguments[0].text +
                               " [4500];\"");
@@ -286,8 +285,8 @@ void RacoonResolver::ApplyTimers() {
   }
 }
 
-// racoon reads psk.txt only when a pre-shared key is needed; ipop-espd
-// checks it at load so that a missing file or unsafe permissions show up at
+// racoon reads psk.txt only when a pre-shared key is needed. ipop-espd
+// checks it at load, so a missing file or unsafe permissions show up at
 // start rather than at the first negotiation.
 void RacoonResolver::FinishPreSharedKey() {
   if (!psk_user_) {

@@ -65,7 +65,7 @@ class RacoonResolver {
   void CheckAuthentication(const RemoteState& state, const ProposalState& proposal);
   // Returns `file` made absolute against `path certificate`; checks the file
   // when options ask for it.
-  std::string ResolveCertificateFile(const Token& file, const std::string& what);
+  std::string ResolveCertificateFile(const Token& file, const std::string& file_kind);
 
   // racoon_sainfo_resolver.cc
   void ResolveSainfo(const Directive& directive);

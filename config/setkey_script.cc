@@ -1,5 +1,5 @@
-// Recursive-descent parser for setkey(8) scripts. The syntax follows the
-// setkey manual of ipsec-tools 0.8.2:
+// Recursive-descent parser for setkey(8) scripts, following the setkey
+// manual of the ipsec-tools 0.9.1 fork that made the test vectors:
 //   spdadd [-46n] SRC_RANGE DST_RANGE UPPERSPEC -P DIRECTION POLICY;
 //   spddelete [-46n] SRC_RANGE DST_RANGE UPPERSPEC -P DIRECTION [POLICY];
 //   spdflush;  flush [PROTOCOL];
@@ -33,14 +33,15 @@ struct NamedProtocol {
   uint8_t number;
 };
 
-// IANA protocol numbers of the names /etc/protocols gives them.
+// IANA protocol numbers for the names that /etc/protocols uses.
 constexpr NamedProtocol kProtocols[] = {
     {"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6},  {"udp", 17},
     {"gre", 47}, {"esp", 50}, {"ah", 51},  {"ipcomp", 108}, {"sctp", 132},
 };
 
 bool ParseDecimal(std::string_view text, uint64_t max, uint64_t& value) {
-  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (text.empty() || text.size() > 10 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos) {
     return false;
   }
   value = std::stoull(std::string(text));
@@ -78,16 +79,17 @@ class SetkeyParser {
     throw ConfigError(location, reason);
   }
 
-  // Takes the next token, which must be a word; `what` names it in errors.
-  const SetkeyToken& TakeWord(const std::string& command, const std::string& what) {
+  // Takes the next token, which must be a word; `expected` names it in errors.
+  const SetkeyToken& TakeWord(const std::string& command, const std::string& expected) {
     const SetkeyToken& token = Peek();
     if (token.kind == Kind::kWord) {
       return Take();
     }
     if (token.EndsStatement()) {
-      Fail(token.location, "missing " + what + " in " + command);
+      Fail(token.location, "missing " + expected + " in " + command);
     }
-    Fail(token.location, "expected " + what + " in " + command + ", found \"" + token.text + "\"");
+    Fail(token.location,
+         "expected " + expected + " in " + command + ", found \"" + token.text + "\"");
   }
 
   void ExpectSemicolon(const std::string& command) {
@@ -183,6 +185,9 @@ void SetkeyParser::ParseSpd(const SetkeyToken& command, SetkeyCommandType type) 
   esp::Policy& policy = result.policy;
   policy.origin = result.origin;
   SkipAddressFamilyFlags(name);
+  if (Peek().Is("tagged")) {
+    Fail(Peek().location, name + " tagged (PF tags) is not supported yet; give address ranges");
+  }
 
   const SetkeyToken& source = TakeWord(name, "a source range such as 10.0.0.0/24");
   policy.selector.source = ParseRange(source, policy.selector.source_port, true);
@@ -192,6 +197,10 @@ void SetkeyParser::ParseSpd(const SetkeyToken& command, SetkeyCommandType type) 
                                             "number)");
   policy.selector.protocol = ParseUpperspec(upper);
 
+  if (Peek().kind == Kind::kWord && Peek().text.find(',') != std::string::npos) {
+    Fail(Peek().location, "ICMP type and code selectors are not supported yet; remove \"" +
+                              Peek().text + "\"");
+  }
   if (!Peek().Is("-P")) {
     const SetkeyToken& next = Peek();
     if (next.EndsStatement()) {
@@ -234,8 +243,9 @@ Ipv4Prefix SetkeyParser::ParseRange(const SetkeyToken& token, uint16_t& port, bo
     const std::string_view length = text.substr(slash + 1);
     uint64_t value = 0;
     if (!allow_prefix) {
-      Fail(Offset(token.location, slash), "an SA address takes no prefix length; remove \"/" +
-                                              std::string(length) + "\" from \"" + token.text + "\"");
+      Fail(Offset(token.location, slash),
+           "an SA address takes no prefix length; remove \"/" + std::string(length) +
+               "\" from \"" + token.text + "\"");
     }
     if (!ParseDecimal(length, 32, value)) {
       Fail(Offset(token.location, slash + 1),
@@ -246,7 +256,7 @@ Ipv4Prefix SetkeyParser::ParseRange(const SetkeyToken& token, uint16_t& port, bo
   }
 
   // setkey hands the address to the kernel as written and the kernel masks
-  // it; say so, because "192.168.1.0/16" usually meant a /24.
+  // it. Warn, because "192.168.1.0/16" usually meant a /24.
   const Ipv4Address network(prefix.address.value() & prefix.Mask());
   if (network != prefix.address) {
     const std::string written(text);
@@ -383,8 +393,9 @@ void SetkeyParser::ParseRule(const SetkeyToken& token, esp::Policy& policy) {
   if (parts[1] == "transport") {
     policy.mode = esp::IpsecMode::kTransport;
     if (!endpoints.empty()) {
-      Fail(Offset(token.location, offsets[2]), "transport mode takes no endpoints; write "
-                                               "esp/transport//" + (parts.size() > 3 ? parts[3] : "require"));
+      const std::string level = parts.size() > 3 ? parts[3] : "require";
+      Fail(Offset(token.location, offsets[2]),
+           "transport mode endpoints are not supported yet; write esp/transport//" + level);
     }
   } else if (parts[1] == "tunnel") {
     policy.mode = esp::IpsecMode::kTunnel;

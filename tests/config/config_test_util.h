@@ -70,8 +70,10 @@ class TempDir {
 
 // Replaces every `from` in `text` with `to`.
 inline std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
-  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+  size_t pos = text.find(from);
+  while (pos != std::string::npos) {
     text.replace(pos, from.size(), to);
+    pos = text.find(from, pos + to.size());
   }
   return text;
 }

@@ -1,4 +1,4 @@
-// Every rejection names FILE:LINE:COLUMN and says what to do. Columns count
+// Every rejection names FILE:LINE:COLUMN and ends with what to do. Columns count
 // from 1 and are worked out by hand from the texts below.
 #include <gtest/gtest.h>
 
@@ -151,12 +151,14 @@ TEST(RacoonConfErrorTest, WrongValues) {
   EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group 99;")),
             "t.conf:10:14: unknown Diffie-Hellman group 99; use modp768, modp1024, modp1536 or "
             "modp2048 (or 1, 2, 5, 14)");
+
   EXPECT_EQ(LoadError(Change("encryption_algorithm 3des;", "encryption_algorithm aes256;")),
             "t.conf:7:26: unknown encryption algorithm \"aes256\"; did you mean \"aes 256\"?");
   EXPECT_EQ(LoadError(Change("encryption_algorithm 3des;", "encryption_algorithm aes 192;")),
             "t.conf:7:30: AES key length 192 is not supported yet; use 128 or 256");
   EXPECT_EQ(LoadError(Change("encryption_algorithm 3des;", "encryption_algorithm 3des 168;")),
             "t.conf:7:31: \"3des\" takes no key length; remove \"168\"");
+
   EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm sha1 1;")),
             "t.conf:8:25: \"sha1\" takes no key length; remove \"1\"");
   EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm md5;")),
@@ -167,6 +169,7 @@ TEST(RacoonConfErrorTest, WrongValues) {
                              "authentication_algorithm hmac_md5;")),
             "t.conf:15:28: authentication algorithm \"hmac_md5\" is not supported yet; use "
             "hmac_sha1 or hmac_sha256");
+
   EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode mian;")),
             "t.conf:3:17: unknown exchange mode \"mian\"; did you mean \"main\"?");
   EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; verify_cert yes;")),

@@ -146,12 +146,12 @@ TEST(RacoonConfTest, VectorConfigLoadsWithItsCertificates) {
 TEST(RacoonConfTest, AbsoluteCertificateNamesStayAsGiven) {
   TempDir dir;
   const std::string certs = dir.AddVectorCertificates();
-  const std::string text = ReplaceAll(ReplaceAll(kIpopConf, "\"cert.pem\"", "\"" + certs + "/cert.pem\""),
-                                      "@CERTS@", "/nonexistent");
-  const std::string with_key = ReplaceAll(ReplaceAll(text, "\"key.pem\"", "\"" + certs + "/key.pem\""),
-                                          "\"rootCA.pem\"", "\"" + certs + "/rootCA.pem\"");
+  std::string text = ReplaceAll(kIpopConf, "@CERTS@", "/nonexistent");
+  for (const std::string name : {"cert.pem", "key.pem", "rootCA.pem"}) {
+    text = ReplaceAll(text, "\"" + name + "\"", "\"" + certs + "/" + name + "\"");
+  }
 
-  const RuntimeConfig config = ParseRacoonConfText(with_key, "abs.conf");
+  const RuntimeConfig config = ParseRacoonConfText(text, "abs.conf");
 
   EXPECT_EQ(config.remotes[0].certificate_file, certs + "/cert.pem");
   EXPECT_EQ(config.remotes[0].private_key_file, certs + "/key.pem");

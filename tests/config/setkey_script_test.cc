@@ -153,6 +153,8 @@ TEST(SetkeyScriptTest, ProtocolErrors) {
             "s.conf:1:26: unknown upper-layer protocol \"tpc\"; did you mean \"tcp\"?");
   EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 256 -P out none;"),
             "s.conf:1:26: invalid protocol number 256; use 0 to 255");
+  EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 icmp 8,0 -P out none;"),
+            "s.conf:1:31: ICMP type and code selectors are not supported yet; remove \"8,0\"");
   EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 xyzzy -P out none;"),
             "s.conf:1:26: unknown upper-layer protocol \"xyzzy\"; use any, icmp, tcp, udp or a "
             "number 0-255");
