@@ -78,8 +78,8 @@ std::pair<Bytes, Bytes> ReadCookies(const std::string& log_path) {
 
 // Walks a chain of ISAKMP payloads that starts with `first_type` and must
 // fill `chain` exactly. Returns the body of the first payload of
-// `wanted_type`, or nothing when the chain is malformed or lacks it.
-std::optional<Bytes> FindPayloadBody(ByteView chain, uint8_t first_type, uint8_t wanted_type) {
+// `requested_type`, or nothing when the chain is malformed or lacks it.
+std::optional<Bytes> FindPayloadBody(ByteView chain, uint8_t first_type, uint8_t requested_type) {
   std::optional<Bytes> found;
   uint8_t type = first_type;
   size_t offset = 0;
@@ -92,7 +92,7 @@ std::optional<Bytes> FindPayloadBody(ByteView chain, uint8_t first_type, uint8_t
     if (length < kGenericHeaderLength || length > chain.size() - offset) {
       return std::nullopt;
     }
-    if (type == wanted_type && !found) {
+    if (type == requested_type && !found) {
       ByteView body = chain.subspan(offset + kGenericHeaderLength, length - kGenericHeaderLength);
       found = Bytes(body.begin(), body.end());
     }
