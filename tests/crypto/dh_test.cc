@@ -21,8 +21,8 @@ const char kModp1024Prime[] =
     "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF";
 
 TEST(DhKeyPair, GeneratedPairsAgreeInEveryGroup) {
-  for (DhGroup group : {DhGroup::kModp768, DhGroup::kModp1024, DhGroup::kModp1536,
-                        DhGroup::kModp2048}) {
+  for (DhGroup group :
+       {DhGroup::kModp768, DhGroup::kModp1024, DhGroup::kModp1536, DhGroup::kModp2048}) {
     Result<DhKeyPair> alice = DhKeyPair::Generate(group);
     Result<DhKeyPair> bob = DhKeyPair::Generate(group);
     ASSERT_TRUE(alice.has_value()) << DhGroupName(group);
