@@ -45,10 +45,6 @@ class Credentials {
   std::map<std::string, crypto::SecretBytes> pre_shared_keys_;  // keyed by identity text
 };
 
-// Parses racoon's psk.txt: one "IDENTITY KEY" per line, '#' starts a
-// comment, a key starting with "0x" is hex. Lines without a key are skipped.
-Result<std::map<std::string, crypto::SecretBytes>> ParsePreSharedKeyFile(const std::string& text);
-
 }  // namespace ipop::ike
 
 #endif  // IPOP_IKE_CREDENTIALS_H_

@@ -1,0 +1,158 @@
+// The implementation behind IkeService. Its member functions are split by
+// exchange: engine.cc (dispatch, timers, sending, SA table), main_mode.cc,
+// quick_mode.cc and informational.cc.
+#ifndef IPOP_IKE_ENGINE_H_
+#define IPOP_IKE_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "ike/credentials.h"
+#include "ike/ike_service.h"
+#include "ike/isakmp_sa.h"
+#include "ike/message.h"
+#include "ike/payload_delete.h"
+#include "ike/payload_notification.h"
+
+namespace ipop::ike {
+
+class IkeService::Engine {
+ public:
+  Engine(const config::RuntimeConfig& config, TimerService& timers, esp::KernelSeam& kernel,
+         DatagramSender& sender);
+  ~Engine();
+
+  Result<void> LoadCredentials() { return credentials_.Load(config_); }
+  Credentials& credentials() { return credentials_; }
+
+  void HandleDatagram(const Endpoint& local, const Endpoint& remote, ByteView datagram);
+  void Acquire(const esp::AcquireRequest& request);
+  std::vector<IsakmpSaStatus> ListIsakmpSas() const;
+  IkeCounters counters() const { return counters_; }
+  void Shutdown();
+
+ private:
+  // ---- engine.cc: table, dispatch, sending, timers ----
+  IsakmpSa* FindSa(const Cookie& cookie_i);
+  IsakmpSa* FindSaById(uint64_t id);
+  IsakmpSa* FindEstablishedSa(Ipv4Address peer);
+  IsakmpSa* FindNegotiatingSa(Ipv4Address peer);
+  IsakmpSa& CreateSa(bool initiator, const Endpoint& local, const Endpoint& remote,
+                     const config::RemoteConfig& remote_config);
+  // Removes a dead SA after the current call stack has unwound.
+  void ScheduleRemoval(IsakmpSa& sa);
+  void RemoveDeadSas();
+  Endpoint LocalEndpointFor(Ipv4Address source) const;
+
+  // Counts a dropped message under `reason` and logs it, rate-limited per
+  // reason so that a flood cannot fill the log.
+  void Drop(const std::string& reason, const Endpoint& remote, const std::string& detail);
+  void Transition(IsakmpSa& sa, Phase1State next);
+  void Transition(IsakmpSa& sa, QuickModeExchange& exchange, QuickModeState next);
+
+  // Sends `bytes` and remembers it for duplicate answers. With
+  // `expect_reply` the message is also retransmitted on a timer.
+  void SendAndRemember(std::optional<SentMessage>& slot, const Endpoint& local,
+                       const Endpoint& remote, Bytes bytes, bool expect_reply,
+                       const config::RemoteConfig& remote_config, std::function<void()> on_retransmit_due);
+  void Send(const Endpoint& local, const Endpoint& remote, ByteView bytes);
+  void CancelRetransmission(std::optional<SentMessage>& slot);
+  void Retransmit(std::optional<SentMessage>& slot, const config::RemoteConfig& remote_config,
+                  std::function<void()> on_retransmit_due);
+  // Resends our last message when `datagram` repeats the last one received.
+  bool AnswerDuplicate(const Bytes& last_received, std::optional<SentMessage>& last_sent,
+                       ByteView datagram, const Endpoint& remote);
+
+  void FailPhase1(IsakmpSa& sa, const std::string& reason);
+  void RetransmitPhase1(uint64_t sa_id);
+  void OnPhase1Timeout(uint64_t sa_id);
+  void OnPhase1Expired(uint64_t sa_id);
+
+  // ---- main_mode.cc ----
+  void StartPhase1(const Endpoint& local, const Endpoint& remote,
+                   const config::RemoteConfig& remote_config);
+  void HandleMainMode(const Message& message, const Endpoint& local, const Endpoint& remote,
+                      ByteView datagram);
+  Result<void> RespondToMessage1(const Message& message, const Endpoint& local, const Endpoint& remote);
+  Result<void> HandleMessage2(IsakmpSa& sa, const Message& message);
+  Result<void> HandleMessage3(IsakmpSa& sa, const Message& message);
+  Result<void> HandleMessage4(IsakmpSa& sa, const Message& message);
+  Result<void> HandleMessage5(IsakmpSa& sa, const Message& message);
+  Result<void> HandleMessage6(IsakmpSa& sa, const Message& message);
+  void ReadVendorIds(IsakmpSa& sa, const Message& message);
+  void AddVendorIds(MessageBuilder& builder, const config::RemoteConfig& remote_config);
+  void AddNatD(IsakmpSa& sa, MessageBuilder& builder);
+  Result<void> ReadKeyExchangeAndNonce(IsakmpSa& sa, const Message& message);
+  void DetectNatFrom(IsakmpSa& sa, const Message& message);
+  Result<void> ComputePhase1Keys(IsakmpSa& sa);
+  Result<Bytes> BuildAuthMessage(IsakmpSa& sa, bool with_initial_contact);
+  Result<void> VerifyPeerAuth(IsakmpSa& sa, const Message& message);
+  Result<Bytes> OwnIdentityBody(const IsakmpSa& sa) const;
+  void Phase1Established(IsakmpSa& sa);
+  bool IsFirstSaWith(const IsakmpSa& sa) const;
+
+  // Encrypts the chain of `builder` with `iv` and advances `iv` to the last
+  // ciphertext block (RFC 2409 Appendix B).
+  Result<Bytes> Seal(const IsakmpSa& sa, const MessageBuilder& builder, Bytes& iv);
+  // Decrypts `message` with `iv`. On success `next_iv` is the last
+  // ciphertext block; the caller commits it only once the content checks.
+  Result<Message> Open(const IsakmpSa& sa, const Message& message, ByteView iv, Bytes& next_iv);
+
+  // ---- quick_mode.cc ----
+  void StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest& request);
+  void HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram);
+  Result<void> RespondToQuickMode1(IsakmpSa& sa, const Message& encrypted, ByteView datagram);
+  Result<void> HandleQuickMode2(IsakmpSa& sa, QuickModeExchange& exchange, const Message& message);
+  Result<void> HandleQuickMode3(IsakmpSa& sa, QuickModeExchange& exchange, const Message& message);
+  Result<void> InstallEspSas(IsakmpSa& sa, QuickModeExchange& exchange);
+  uint32_t NewMessageId(const IsakmpSa& sa);
+  void OnPhase2Timeout(uint64_t sa_id, uint32_t message_id);
+  void RetransmitPhase2(uint64_t sa_id, uint32_t message_id);
+  // Keeps a finished exchange for duplicate detection until the phase 2
+  // time limit passes, then forgets it.
+  void RetireQuickMode(IsakmpSa& sa, QuickModeExchange& exchange);
+  void FailQuickMode(IsakmpSa& sa, QuickModeExchange& exchange, const std::string& reason);
+
+  // ---- informational.cc ----
+  void HandleInformational(IsakmpSa* sa, const Message& message, const Endpoint& remote);
+  void HandleNotification(IsakmpSa* sa, const NotificationPayload& notification, bool authenticated,
+                          const Endpoint& remote);
+  void HandleDelete(IsakmpSa& sa, const DeletePayload& deletion);
+  // Sends an unprotected notify during phase 1 (e.g. NO-PROPOSAL-CHOSEN).
+  void SendClearNotify(const Endpoint& local, const Endpoint& remote, const Cookie& cookie_i,
+                       const Cookie& cookie_r, uint16_t notify_type);
+  // Sends HDR*, HASH(1), payload as a new Informational exchange.
+  void SendProtectedInformational(IsakmpSa& sa, PayloadType type, Bytes body);
+  void SendDeletes(IsakmpSa& sa);
+  // Removes both ESP SAs of `pair` from the kernel and forgets them.
+  void DeleteEspPair(const InstalledEspPair& pair);
+  // Removes every SA with the peer of `sa` except `sa` itself (INITIAL-CONTACT).
+  void RemoveOlderSas(IsakmpSa& sa);
+
+  const config::RuntimeConfig& config_;
+  TimerService& timers_;
+  esp::KernelSeam& kernel_;
+  DatagramSender& sender_;
+  Credentials credentials_;
+  IkeCounters counters_;
+  std::map<uint64_t, std::unique_ptr<IsakmpSa>> sas_;
+  uint64_t next_sa_id_ = 1;
+  bool removal_scheduled_ = false;
+  bool shut_down_ = false;
+  // Peers with which an ISAKMP SA was established since start, so that
+  // INITIAL-CONTACT goes only with the first one.
+  std::set<Ipv4Address> peers_with_sa_;
+  std::vector<InstalledEspPair> esp_pairs_;
+  TimerId removal_timer_ = 0;
+};
+
+}  // namespace ipop::ike
+
+#endif  // IPOP_IKE_ENGINE_H_

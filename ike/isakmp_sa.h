@@ -1,0 +1,153 @@
+// The state of one ISAKMP SA and of the Quick Mode exchanges that run under
+// it. Plain data: the engine (engine.h) drives every change.
+#ifndef IPOP_IKE_ISAKMP_SA_H_
+#define IPOP_IKE_ISAKMP_SA_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/ip_address.h"
+#include "base/timer.h"
+#include "config/runtime_config.h"
+#include "crypto/dh.h"
+#include "crypto/x509.h"
+#include "esp/kernel_seam.h"
+#include "ike/constants.h"
+#include "ike/credentials.h"
+#include "ike/key_derivation.h"
+#include "ike/nat_detection.h"
+#include "ike/proposal.h"
+#include "ike/sa_attributes.h"
+
+namespace ipop::ike {
+
+// Main Mode states, named after the last message sent (RFC 2409 §5.1
+// numbers the six messages).
+enum class Phase1State {
+  kInitiatorSentSa,    // message 1 sent, waiting for 2
+  kInitiatorSentKe,    // message 3 sent, waiting for 4
+  kInitiatorSentAuth,  // message 5 sent, waiting for 6
+  kResponderSentSa,    // message 2 sent, waiting for 3
+  kResponderSentKe,    // message 4 sent, waiting for 5
+  kEstablished,        // message 6 sent or received
+  kDead,               // failed, expired or deleted; removed soon
+};
+
+const char* Phase1StateName(Phase1State state);
+
+enum class QuickModeState {
+  kInitiatorSentHash1,   // message 1 sent, waiting for HASH(2)
+  kResponderSentHash2,   // message 2 sent, waiting for HASH(3)
+  kEstablished,          // both ESP SAs installed
+  kDead,
+};
+
+const char* QuickModeStateName(QuickModeState state);
+
+// A message we sent and may have to send again: after a timeout while we
+// wait for the reply, or when the peer retransmits the message it answered.
+struct SentMessage {
+  Bytes bytes;
+  Endpoint local;
+  Endpoint remote;
+  int retransmissions_left = 0;
+  Duration next_interval{};
+  TimerId retransmit_timer = 0;
+};
+
+// The two ESP SAs of one Quick Mode exchange, as installed in the kernel.
+struct InstalledEspPair {
+  uint64_t isakmp_sa_id = 0;  // the ISAKMP SA whose Quick Mode made it
+  uint32_t inbound_spi = 0;
+  uint32_t outbound_spi = 0;
+  Ipv4Address local;
+  Ipv4Address remote;
+};
+
+struct QuickModeExchange {
+  uint32_t message_id = 0;
+  bool initiator = false;
+  QuickModeState state = QuickModeState::kInitiatorSentHash1;
+  Bytes iv;  // CBC IV for the next message of this exchange
+  Bytes nonce_i;
+  Bytes nonce_r;
+  std::optional<crypto::DhKeyPair> dh;  // with PFS only
+  crypto::SecretBytes pfs_shared;
+  uint32_t inbound_spi = 0;   // ours, allocated through the kernel seam
+  uint32_t outbound_spi = 0;  // the peer's
+  std::vector<EspTransform> offer;  // initiator only
+  EspTransform chosen;
+  Ipv4Address local_address;   // traffic selector addresses (host to host)
+  Ipv4Address remote_address;
+  uint32_t outbound_policy_id = 0;
+  uint32_t inbound_policy_id = 0;
+  Bytes last_received;  // for duplicate detection
+  std::optional<SentMessage> last_sent;
+  TimerId timeout_timer = 0;
+  TimePoint started{};
+};
+
+struct IsakmpSa {
+  uint64_t id = 0;  // engine handle, stable while the SA exists
+  Cookie cookie_i{};
+  Cookie cookie_r{};
+  bool initiator = false;
+  Phase1State state = Phase1State::kInitiatorSentSa;
+  Endpoint local;
+  Endpoint remote;
+  const config::RemoteConfig* remote_config = nullptr;
+
+  // Negotiation.
+  std::vector<Phase1Transform> offer;  // initiator only
+  Phase1Transform transform;
+  Bytes sa_i_body;  // SAi_b, the initiator's SA payload body
+  std::optional<crypto::DhKeyPair> dh;
+  Bytes public_i;  // g^xi
+  Bytes public_r;  // g^xr
+  Bytes nonce_i;
+  Bytes nonce_r;
+  crypto::SecretBytes shared;  // g^xy
+  Phase1Keys keys;
+  bool keys_ready = false;
+  Bytes iv;             // CBC IV for the next Main Mode message
+  Bytes phase1_last_iv; // last CBC block of phase 1, seeds phase 2 IVs
+
+  // Vendor IDs and NAT traversal (RFC 3947).
+  NatTraversalVersion peer_natt = NatTraversalVersion::kNone;
+  bool peer_dpd = false;
+  bool natt_in_use = false;  // both sides sent a NAT-T vendor ID
+  NatDetectionResult nat;
+  bool peer_requested_certificate = false;
+
+  // Authentication.
+  std::optional<crypto::Certificate> peer_certificate;
+  std::string peer_identity;
+
+  // Retransmission and duplicate detection.
+  Bytes last_received;
+  std::optional<SentMessage> last_sent;
+  TimerId timeout_timer = 0;
+  TimerId lifetime_timer = 0;
+  TimePoint created{};
+  TimePoint established_at{};
+
+  // Phase 2.
+  std::vector<esp::AcquireRequest> queued_acquires;
+  std::map<uint32_t, QuickModeExchange> quick_modes;
+  // Every message ID used under this SA, in either direction, so that a
+  // replayed Quick Mode, Delete or notify is ignored and new IDs are unique.
+  std::set<uint32_t> used_message_ids;
+};
+
+// "006d2aece15feaaa:a0faf56f5877efde", racoon's cookie pair form.
+std::string CookiePairText(const Cookie& cookie_i, const Cookie& cookie_r);
+uint64_t CookieValue(const Cookie& cookie);
+
+}  // namespace ipop::ike
+
+#endif  // IPOP_IKE_ISAKMP_SA_H_

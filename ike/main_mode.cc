@@ -1,0 +1,554 @@
+// Main Mode messages 1 to 4 (RFC 2409 §5.1), the IKE message encryption of
+// RFC 2409 Appendix B, and NAT discovery (RFC 3947 §3). Messages 5 and 6
+// are in main_mode_auth.cc.
+//
+//   Initiator                        Responder
+//   HDR, SA, VID           -->
+//                          <--       HDR, SA, VID
+//   HDR, KE, Ni, NAT-D     -->
+//                          <--       HDR, KE, Nr, CR, NAT-D
+//   HDR*, IDii, CERT, SIG_I -->
+//                          <--       HDR*, IDir, CERT, SIG_R
+#include <algorithm>
+
+#include "base/log.h"
+#include "crypto/ike_cipher.h"
+#include "crypto/random.h"
+#include "ike/engine.h"
+#include "ike/payload_certificate_request.h"
+#include "ike/payload_key_exchange.h"
+#include "ike/payload_nat_d.h"
+#include "ike/payload_nonce.h"
+#include "ike/payload_notification.h"
+#include "ike/payload_rules.h"
+#include "ike/payload_sa.h"
+#include "ike/payload_vendor_id.h"
+#include "ike/vendor_ids.h"
+
+namespace ipop::ike {
+
+namespace {
+
+// Nonce length we send; RFC 2409 §5 allows 8 to 256 bytes.
+constexpr size_t kNonceSize = 32;
+// UDP port that NAT-T moves IKE to (RFC 3947 §4).
+constexpr uint16_t kNatTraversalPort = 4500;
+
+size_t CipherKeyLength(const Phase1Transform& transform) {
+  // 3DES takes three 8-byte keys (RFC 2451 §2.2); AES the negotiated length.
+  return transform.cipher == crypto::IkeCipher::k3desCbc ? 24 : transform.key_bits / 8;
+}
+
+// Maps a handler's error to the drop counter it increments.
+std::string DropReasonFor(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kTruncated:
+    case ErrorCode::kMalformed:
+      return "malformed message";
+    case ErrorCode::kAuthenticationFailed:
+      return "authentication failed";
+    case ErrorCode::kInvalidState:
+      return "invalid state";
+    case ErrorCode::kNoProposalChosen:
+      return "no proposal chosen";
+    default:
+      return ErrorCodeName(error.code);
+  }
+}
+
+IsakmpHeader MainModeHeader(const IsakmpSa& sa) {
+  IsakmpHeader header;
+  header.initiator_cookie = sa.cookie_i;
+  header.responder_cookie = sa.cookie_r;
+  header.exchange_type = ExchangeType::kIdentityProtection;
+  header.message_id = kPhase1MessageId;
+  return header;
+}
+
+// Selects the first transform of the initiator's offer that our proposals
+// allow, keeping its wire form for the reply.
+Result<OfferedPhase1Transform> ChoosePhase1(const SaPayload& payload, const config::RemoteConfig& remote) {
+  auto offered = DecodePhase1Sa(payload);
+  if (!offered) {
+    return std::unexpected(offered.error());
+  }
+  std::vector<Phase1Transform> values;
+  for (const OfferedPhase1Transform& entry : *offered) {
+    values.push_back(entry.value);
+  }
+  auto chosen = SelectPhase1(values, remote);
+  if (!chosen) {
+    return std::unexpected(chosen.error());
+  }
+  // SelectPhase1 returns the first offered transform that matches, so the
+  // first entry with the same algorithms is the one it chose.
+  for (const OfferedPhase1Transform& entry : *offered) {
+    if (SamePhase1Algorithms(entry.value, *chosen)) {
+      return entry;
+    }
+  }
+  return Fail(ErrorCode::kNoProposalChosen, "selected transform not found in the offer", kNotifyNoProposalChosen);
+}
+
+}  // namespace
+
+// ---- encryption, RFC 2409 Appendix B ----
+
+Result<Bytes> IkeService::Engine::Seal(const IsakmpSa& sa, const MessageBuilder& builder, Bytes& iv) {
+  const size_t block = crypto::IkeCipherBlockSize(sa.transform.cipher);
+  const Bytes plaintext = builder.BuildBody(block);
+  auto ciphertext = crypto::IkeCbcEncrypt(sa.transform.cipher, sa.keys.encryption_key.view(), iv, plaintext);
+  if (!ciphertext) {
+    return std::unexpected(ciphertext.error());
+  }
+  // The next IV is the last ciphertext block of this message.
+  iv.assign(ciphertext->end() - static_cast<std::ptrdiff_t>(block), ciphertext->end());
+  return builder.BuildEncrypted(*ciphertext);
+}
+
+Result<Message> IkeService::Engine::Open(const IsakmpSa& sa, const Message& message, ByteView iv,
+                                         Bytes& next_iv) {
+  if (!sa.keys_ready) {
+    return Fail(ErrorCode::kInvalidState, "encrypted message before the keys exist");
+  }
+  const size_t block = crypto::IkeCipherBlockSize(sa.transform.cipher);
+  const ByteView ciphertext = message.body();
+  if (ciphertext.empty() || ciphertext.size() % block != 0) {
+    return Fail(ErrorCode::kMalformed, "encrypted body of " + std::to_string(ciphertext.size()) +
+                                           " bytes is not a whole number of " + std::to_string(block) +
+                                           "-byte blocks",
+                kNotifyPayloadMalformed);
+  }
+  auto plaintext = crypto::IkeCbcDecrypt(sa.transform.cipher, sa.keys.encryption_key.view(), iv, ciphertext);
+  if (!plaintext) {
+    return Fail(ErrorCode::kAuthenticationFailed, "decryption failed: " + plaintext.error().detail);
+  }
+  auto decrypted = ParseDecryptedMessage(message, *plaintext);
+  crypto::Wipe(*plaintext);
+  if (!decrypted) {
+    // Wrong keys or a modified ciphertext both show up as a broken chain.
+    return Fail(ErrorCode::kAuthenticationFailed,
+                "decrypted message is malformed (wrong key or modified in transit): " +
+                    decrypted.error().detail);
+  }
+  next_iv.assign(ciphertext.end() - static_cast<std::ptrdiff_t>(block), ciphertext.end());
+  return decrypted;
+}
+
+// ---- dispatch ----
+
+void IkeService::Engine::HandleMainMode(const Message& message, const Endpoint& local, const Endpoint& remote,
+                                        ByteView datagram) {
+  const IsakmpHeader& header = message.header();
+  if (header.message_id != kPhase1MessageId) {
+    Drop("invalid message ID", remote, "Main Mode message with a non-zero message ID");
+    return;
+  }
+  IsakmpSa* sa = FindSa(header.initiator_cookie);
+  if (sa == nullptr) {
+    if (CookieValue(header.responder_cookie) != 0 || header.encrypted()) {
+      Drop("unknown cookie", remote, "no ISAKMP SA " + CookiePairText(header.initiator_cookie, header.responder_cookie));
+      return;
+    }
+    auto responded = RespondToMessage1(message, local, remote);
+    if (!responded) {
+      Drop(DropReasonFor(responded.error()), remote, responded.error().detail);
+    }
+    return;
+  }
+  if (AnswerDuplicate(sa->last_received, sa->last_sent, datagram, remote)) {
+    return;
+  }
+  const bool awaiting_responder_cookie = sa->state == Phase1State::kInitiatorSentSa;
+  if (!awaiting_responder_cookie && sa->cookie_r != header.responder_cookie) {
+    Drop("unknown cookie", remote, "responder cookie does not match ISAKMP SA " +
+                                       CookiePairText(sa->cookie_i, sa->cookie_r));
+    return;
+  }
+  if (remote.address != sa->remote.address) {
+    Drop("unknown cookie", remote, "message for an ISAKMP SA with another peer");
+    return;
+  }
+  // After NAT-T moved the exchange to port 4500, the peer's later messages
+  // arrive there (RFC 3947 §4).
+  if (sa->natt_in_use && local.port == kNatTraversalPort) {
+    sa->local = local;
+    sa->remote = remote;
+  }
+
+  Result<void> handled;
+  switch (sa->state) {
+    case Phase1State::kInitiatorSentSa:
+      handled = HandleMessage2(*sa, message);
+      break;
+    case Phase1State::kResponderSentSa:
+      handled = HandleMessage3(*sa, message);
+      break;
+    case Phase1State::kInitiatorSentKe:
+      handled = HandleMessage4(*sa, message);
+      break;
+    case Phase1State::kResponderSentKe:
+      handled = HandleMessage5(*sa, message);
+      break;
+    case Phase1State::kInitiatorSentAuth:
+      handled = HandleMessage6(*sa, message);
+      break;
+    case Phase1State::kEstablished:
+    case Phase1State::kDead:
+      Drop("invalid state", remote, "Main Mode message for an ISAKMP SA that is " +
+                                        std::string(Phase1StateName(sa->state)));
+      return;
+  }
+  if (!handled) {
+    Drop(DropReasonFor(handled.error()), remote, handled.error().detail);
+    return;
+  }
+  if (sa->state != Phase1State::kDead) {
+    sa->last_received.assign(datagram.begin(), datagram.end());
+  }
+}
+
+// ---- vendor IDs and NAT-D ----
+
+void IkeService::Engine::ReadVendorIds(IsakmpSa& sa, const Message& message) {
+  for (const Payload* payload : message.FindAll(PayloadType::kVendorId)) {
+    const KnownVendorId id = RecognizeVendorId(payload->body);
+    if (id == KnownVendorId::kUnknown) {
+      IPOP_LOG(kDebug) << "ignoring unknown Vendor ID " << ToHex(payload->body);
+      continue;
+    }
+    IPOP_LOG(kInfo) << "received Vendor ID: " << VendorIdName(id);
+    if (id == KnownVendorId::kDpd) {
+      sa.peer_dpd = true;
+    }
+    const NatTraversalVersion version = NatTraversalVersionOf(id);
+    if (version > sa.peer_natt) {
+      sa.peer_natt = version;
+    }
+  }
+  // We implement the RFC version only; a peer that offers nothing newer
+  // than a draft negotiates without NAT-T.
+  sa.natt_in_use = sa.remote_config->nat_traversal != config::NatTraversal::kOff &&
+                   sa.peer_natt == NatTraversalVersion::kRfc3947;
+  if (sa.natt_in_use) {
+    IPOP_LOG(kInfo) << "Selected NAT-T version: RFC 3947";
+  }
+}
+
+void IkeService::Engine::AddVendorIds(MessageBuilder& builder, const config::RemoteConfig& remote_config) {
+  if (remote_config.nat_traversal != config::NatTraversal::kOff) {
+    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kRfc3947)});
+  }
+  if (remote_config.dpd) {
+    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});
+  }
+}
+
+void IkeService::Engine::AddNatD(IsakmpSa& sa, MessageBuilder& builder) {
+  if (!sa.natt_in_use) {
+    return;
+  }
+  // RFC 3947 §3.2: first the hash of the peer's address and port as we
+  // send to them, then the hash of our own.
+  const PayloadType type = NatDPayloadType(NatTraversalVersion::kRfc3947);
+  Endpoint claimed_local = sa.local;
+  if (sa.remote_config->nat_traversal == config::NatTraversal::kForce) {
+    // `nat_traversal force`: a hash that cannot match makes the peer assume
+    // a NAT, so UDP encapsulation is used even without one.
+    claimed_local.port = 0;
+  }
+  builder.Add(type, NatDPayload{ComputeNatDHash(sa.transform.hash, sa.cookie_i, sa.cookie_r, sa.remote)});
+  builder.Add(type, NatDPayload{ComputeNatDHash(sa.transform.hash, sa.cookie_i, sa.cookie_r, claimed_local)});
+  IPOP_LOG(kInfo) << "Adding remote and local NAT-D payloads.";
+}
+
+void IkeService::Engine::DetectNatFrom(IsakmpSa& sa, const Message& message) {
+  if (!sa.natt_in_use) {
+    return;
+  }
+  std::vector<Bytes> hashes;
+  for (const Payload& payload : message.payloads()) {
+    if (payload.type != PayloadType::kNatD) {
+      continue;
+    }
+    auto parsed = ParseNatDPayload(payload.body);
+    if (parsed) {
+      hashes.push_back(parsed->hash);
+    }
+  }
+  if (hashes.empty()) {
+    IPOP_LOG(kWarning) << "peer " << sa.remote.ToString()
+                       << " announced NAT-T but sent no NAT-D payloads; assuming no NAT";
+    return;
+  }
+  sa.nat = DetectNat(sa.transform.hash, sa.cookie_i, sa.cookie_r, sa.local, sa.remote, hashes);
+  if (sa.remote_config->nat_traversal == config::NatTraversal::kForce) {
+    sa.nat.local_behind_nat = true;
+  }
+  if (!sa.nat.any_nat()) {
+    IPOP_LOG(kInfo) << "NAT not detected";
+    return;
+  }
+  std::string where;
+  if (sa.nat.local_behind_nat) {
+    where += " ME";
+  }
+  if (sa.nat.peer_behind_nat) {
+    where += " PEER";
+  }
+  IPOP_LOG(kInfo) << "NAT detected:" << where;
+}
+
+// ---- message 1 and 2: SA negotiation ----
+
+void IkeService::Engine::StartPhase1(const Endpoint& local, const Endpoint& remote,
+                                     const config::RemoteConfig& remote_config) {
+  IPOP_LOG(kInfo) << "initiate new phase 1 negotiation: " << local.ToString() << "<=>" << remote.ToString();
+  IPOP_LOG(kInfo) << "begin Identity Protection mode.";
+  IsakmpSa& sa = CreateSa(/*initiator=*/true, local, remote, remote_config);
+  sa.offer = BuildPhase1Offer(remote_config);
+  if (sa.offer.empty()) {
+    FailPhase1(sa, "the remote section has no proposal");
+    return;
+  }
+  sa.transform = sa.offer.front();
+
+  // HDR, SA, VID -->
+  const SaPayload sa_payload = EncodePhase1Sa(sa.offer);
+  sa.sa_i_body = EncodeBody(sa_payload);
+  MessageBuilder builder(MainModeHeader(sa));
+  builder.AddRaw(PayloadType::kSa, sa.sa_i_body);
+  AddVendorIds(builder, remote_config);
+  const uint64_t sa_id = sa.id;
+  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, remote_config,
+                  [this, sa_id] { RetransmitPhase1(sa_id); });
+}
+
+Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const Endpoint& local,
+                                                   const Endpoint& remote) {
+  if (auto checked = CheckPayloads(message, kMainModeSaRule); !checked) {
+    return checked;
+  }
+  const config::RemoteConfig* remote_config = config_.FindRemote(remote.address);
+  if (remote_config == nullptr) {
+    return Fail(ErrorCode::kNotFound, "no remote section matches " + remote.address.ToString());
+  }
+  auto sa_body = RequiredBody(message, PayloadType::kSa);
+  auto sa_payload = ParseSaPayload(*sa_body);
+  if (!sa_payload) {
+    return std::unexpected(sa_payload.error());
+  }
+  IPOP_LOG(kInfo) << "respond new phase 1 negotiation: " << local.ToString() << "<=>" << remote.ToString();
+  IPOP_LOG(kInfo) << "begin Identity Protection mode.";
+
+  // <-- HDR, SA, VID: choose one transform of the initiator's offer.
+  auto chosen = ChoosePhase1(*sa_payload, *remote_config);
+  if (!chosen) {
+    ++counters_.phase1_failed;
+    IPOP_LOG(kError) << "no proposal chosen for " << remote.ToString() << ": " << chosen.error().detail;
+    SendClearNotify(local, remote, message.header().initiator_cookie, Cookie{}, kNotifyNoProposalChosen);
+    return {};
+  }
+
+  IsakmpSa& sa = CreateSa(/*initiator=*/false, local, remote, *remote_config);
+  sa.cookie_i = message.header().initiator_cookie;
+  sa.transform = chosen->value;
+  sa.sa_i_body.assign(sa_body->begin(), sa_body->end());
+  ReadVendorIds(sa, message);
+  IPOP_LOG(kDebug) << "ISAKMP-SA " << CookiePairText(sa.cookie_i, sa.cookie_r) << " selected "
+                   << DescribePhase1(sa.transform);
+
+  MessageBuilder builder(MainModeHeader(sa));
+  builder.Add(EncodePhase1Reply(chosen->wire));
+  if (sa.natt_in_use) {
+    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kRfc3947)});
+  }
+  if (remote_config->dpd) {
+    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});
+  }
+  sa.last_received.assign(message.bytes().begin(), message.bytes().end());
+  const uint64_t sa_id = sa.id;
+  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, *remote_config,
+                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  return {};
+}
+
+Result<void> IkeService::Engine::HandleMessage2(IsakmpSa& sa, const Message& message) {
+  if (auto checked = CheckPayloads(message, kMainModeSaRule); !checked) {
+    return checked;
+  }
+  auto sa_payload = ParseSaPayload(*RequiredBody(message, PayloadType::kSa));
+  if (!sa_payload) {
+    return std::unexpected(sa_payload.error());
+  }
+  auto offered = DecodePhase1Sa(*sa_payload);
+  if (!offered || offered->size() != 1) {
+    FailPhase1(sa, "the responder's SA is not one transform we can use");
+    return {};
+  }
+  const Phase1Transform& reply = offered->front().value;
+  auto ours = std::ranges::find_if(sa.offer, [&](const Phase1Transform& mine) {
+    return SamePhase1Algorithms(mine, reply);
+  });
+  if (ours == sa.offer.end()) {
+    FailPhase1(sa, "the responder chose a transform we did not offer: " + DescribePhase1(reply));
+    return {};
+  }
+  sa.transform = *ours;
+  sa.cookie_r = message.header().responder_cookie;
+  ReadVendorIds(sa, message);
+
+  // HDR, KE, Ni, NAT-D, NAT-D -->
+  auto dh = crypto::DhKeyPair::Generate(sa.transform.dh_group);
+  if (!dh) {
+    FailPhase1(sa, "DH key generation failed: " + dh.error().detail);
+    return {};
+  }
+  sa.public_i = dh->public_value();
+  sa.dh = std::move(*dh);
+  sa.nonce_i = crypto::RandomBytes(kNonceSize);
+  MessageBuilder builder(MainModeHeader(sa));
+  builder.Add(KeyExchangePayload{sa.public_i});
+  builder.Add(NoncePayload{sa.nonce_i});
+  AddNatD(sa, builder);
+  Transition(sa, Phase1State::kInitiatorSentKe);
+  const uint64_t sa_id = sa.id;
+  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, *sa.remote_config,
+                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  return {};
+}
+
+// ---- message 3 and 4: key exchange ----
+
+Result<void> IkeService::Engine::ReadKeyExchangeAndNonce(IsakmpSa& sa, const Message& message) {
+  if (auto checked = CheckPayloads(message, kMainModeKeRule); !checked) {
+    return checked;
+  }
+  auto ke = ParseKeyExchangePayload(*RequiredBody(message, PayloadType::kKeyExchange));
+  if (!ke) {
+    return std::unexpected(ke.error());
+  }
+  const size_t expected = crypto::DhGroupBytes(sa.transform.dh_group);
+  if (ke->public_value.size() != expected) {
+    return Fail(ErrorCode::kMalformed,
+                "KE payload has " + std::to_string(ke->public_value.size()) + " bytes, the group needs " +
+                    std::to_string(expected),
+                kNotifyInvalidKeyInformation);
+  }
+  auto nonce = ParseNoncePayload(*RequiredBody(message, PayloadType::kNonce));
+  if (!nonce) {
+    return std::unexpected(nonce.error());
+  }
+  (sa.initiator ? sa.public_r : sa.public_i) = ke->public_value;
+  (sa.initiator ? sa.nonce_r : sa.nonce_i) = nonce->data;
+  if (message.Find(PayloadType::kCertificateRequest) != nullptr) {
+    sa.peer_requested_certificate = true;
+  }
+  return {};
+}
+
+Result<void> IkeService::Engine::ComputePhase1Keys(IsakmpSa& sa) {
+  auto shared = sa.dh->ComputeShared(sa.initiator ? sa.public_r : sa.public_i);
+  if (!shared) {
+    return std::unexpected(shared.error());
+  }
+  sa.shared = std::move(*shared);
+  crypto::SecretBytes skeyid;
+  if (sa.transform.auth_method == config::AuthMethod::kPreSharedKey) {
+    const crypto::SecretBytes* key = credentials_.PreSharedKey(sa.remote.address);
+    if (key == nullptr) {
+      return Fail(ErrorCode::kNotFound, "no pre-shared key for " + sa.remote.address.ToString());
+    }
+    skeyid = ComputeSkeyidForPreSharedKey(sa.transform.hash, key->view(), sa.nonce_i, sa.nonce_r);
+  } else {
+    skeyid = ComputeSkeyidForSignatures(sa.transform.hash, sa.nonce_i, sa.nonce_r, sa.shared);
+  }
+  sa.keys = DerivePhase1Keys(sa.transform.hash, std::move(skeyid), sa.shared, sa.cookie_i, sa.cookie_r,
+                             CipherKeyLength(sa.transform));
+  sa.iv = ComputePhase1Iv(sa.transform.hash, sa.public_i, sa.public_r,
+                          crypto::IkeCipherBlockSize(sa.transform.cipher));
+  sa.keys_ready = true;
+  return {};
+}
+
+Result<void> IkeService::Engine::HandleMessage3(IsakmpSa& sa, const Message& message) {
+  if (auto read = ReadKeyExchangeAndNonce(sa, message); !read) {
+    return read;
+  }
+  auto dh = crypto::DhKeyPair::Generate(sa.transform.dh_group);
+  if (!dh) {
+    FailPhase1(sa, "DH key generation failed: " + dh.error().detail);
+    return {};
+  }
+  sa.public_r = dh->public_value();
+  sa.dh = std::move(*dh);
+  sa.nonce_r = crypto::RandomBytes(kNonceSize);
+  if (auto keys = ComputePhase1Keys(sa); !keys) {
+    FailPhase1(sa, keys.error().detail);
+    return {};
+  }
+  DetectNatFrom(sa, message);
+
+  // <-- HDR, KE, Nr, CR, NAT-D, NAT-D
+  MessageBuilder builder(MainModeHeader(sa));
+  builder.Add(KeyExchangePayload{sa.public_r});
+  builder.Add(NoncePayload{sa.nonce_r});
+  const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
+  if (sa.transform.auth_method == config::AuthMethod::kRsaSignature && sa.remote_config->send_cr &&
+      own != nullptr && !own->trust_anchors.trust_anchors().empty()) {
+    builder.Add(CertificateRequestPayload{kCertEncodingX509Signature,
+                                          own->trust_anchors.trust_anchors().front().SubjectDer()});
+  }
+  AddNatD(sa, builder);
+  Transition(sa, Phase1State::kResponderSentKe);
+  const uint64_t sa_id = sa.id;
+  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, *sa.remote_config,
+                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  return {};
+}
+
+Result<void> IkeService::Engine::HandleMessage4(IsakmpSa& sa, const Message& message) {
+  if (auto read = ReadKeyExchangeAndNonce(sa, message); !read) {
+    return read;
+  }
+  if (auto keys = ComputePhase1Keys(sa); !keys) {
+    FailPhase1(sa, keys.error().detail);
+    return {};
+  }
+  DetectNatFrom(sa, message);
+  if (sa.nat.any_nat()) {
+    // RFC 3947 §4: with a NAT in the path the initiator moves to port 4500
+    // from message 5 on.
+    Endpoint floated = sa.local;
+    floated.port = kNatTraversalPort;
+    for (const Endpoint& listen : config_.listen.isakmp_natt) {
+      if (listen.address == sa.local.address) {
+        floated = listen;
+      }
+    }
+    sa.local = floated;
+    sa.remote.port = kNatTraversalPort;
+  }
+
+  // HDR*, IDii, CERT, SIG_I -->
+  auto sealed = BuildAuthMessage(sa, IsFirstSaWith(sa));
+  if (!sealed) {
+    FailPhase1(sa, sealed.error().detail);
+    return {};
+  }
+  Transition(sa, Phase1State::kInitiatorSentAuth);
+  const uint64_t sa_id = sa.id;
+  SendAndRemember(sa.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/true,
+                  *sa.remote_config, [this, sa_id] { RetransmitPhase1(sa_id); });
+  return {};
+}
+
+void IkeService::Engine::RetransmitPhase1(uint64_t sa_id) {
+  IsakmpSa* sa = FindSaById(sa_id);
+  if (sa == nullptr || sa->state == Phase1State::kEstablished) {
+    return;
+  }
+  Retransmit(sa->last_sent, *sa->remote_config, [this, sa_id] { RetransmitPhase1(sa_id); });
+}
+
+}  // namespace ipop::ike

@@ -1,0 +1,581 @@
+// Quick Mode (RFC 2409 §5.5) with optional PFS, and the installation of the
+// two ESP SAs it negotiates:
+//
+//   Initiator                        Responder
+//   HDR*, HASH(1), SA, Ni, [KE], [IDci, IDcr] -->
+//                          <--       HDR*, HASH(2), SA, Nr, [KE], [IDci, IDcr]
+//   HDR*, HASH(3)          -->
+//
+// Transport mode between two hosts: the IDs are the ID_IPV4_ADDR of the two
+// ISAKMP endpoints, as racoon sends them, and both ESP SAs connect the same
+// two addresses.
+#include <cstdio>
+
+#include "base/log.h"
+#include "crypto/random.h"
+#include "ike/engine.h"
+#include "ike/payload_hash.h"
+#include "ike/payload_identification.h"
+#include "ike/payload_key_exchange.h"
+#include "ike/payload_nonce.h"
+#include "ike/payload_rules.h"
+#include "ike/payload_sa.h"
+
+namespace ipop::ike {
+
+namespace {
+
+constexpr size_t kNonceSize = 32;  // RFC 2409 §5 allows 8 to 256 bytes
+
+IsakmpHeader QuickModeHeader(const IsakmpSa& sa, uint32_t message_id) {
+  IsakmpHeader header;
+  header.initiator_cookie = sa.cookie_i;
+  header.responder_cookie = sa.cookie_r;
+  header.exchange_type = ExchangeType::kQuickMode;
+  header.flags = kFlagEncryption;
+  header.message_id = message_id;
+  return header;
+}
+
+Bytes PhaseTwoIv(const IsakmpSa& sa, uint32_t message_id) {
+  return ComputePhase2Iv(sa.transform.hash, sa.phase1_last_iv, message_id,
+                         crypto::IkeCipherBlockSize(sa.transform.cipher));
+}
+
+// Checks that `message` starts with a HASH payload equal to `expected`.
+Result<void> CheckLeadingHash(const Message& message, ByteView expected, const char* name) {
+  if (message.payloads().empty() || message.payloads().front().type != PayloadType::kHash) {
+    return Fail(ErrorCode::kMalformed, std::string(name) + " must be the first payload", kNotifyPayloadMalformed);
+  }
+  auto hash = ParseHashPayload(message.payloads().front().body);
+  if (!hash) {
+    return std::unexpected(hash.error());
+  }
+  if (!crypto::ConstantTimeEqual(hash->data, expected)) {
+    return Fail(ErrorCode::kAuthenticationFailed, std::string(name) + " does not match",
+                kNotifyInvalidHashInformation);
+  }
+  return {};
+}
+
+// Returns the Policy of `direction` whose selector covers traffic from
+// `source` to `destination`, or 0.
+uint32_t FindPolicyId(const esp::KernelSeam& kernel, esp::PolicyDirection direction, Ipv4Address source,
+                      Ipv4Address destination) {
+  for (const esp::Policy& policy : kernel.ListPolicies()) {
+    if (policy.direction == direction && policy.action == esp::PolicyAction::kIpsec &&
+        policy.selector.source.Contains(source) && policy.selector.destination.Contains(destination)) {
+      return policy.id;
+    }
+  }
+  return 0;
+}
+
+std::string SpiText(uint32_t spi) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%u(0x%x)", spi, spi);
+  return text;
+}
+
+}  // namespace
+
+uint32_t IkeService::Engine::NewMessageId(const IsakmpSa& sa) {
+  uint32_t message_id = 0;
+  while (message_id == 0 || sa.used_message_ids.contains(message_id)) {
+    message_id = crypto::RandomU32();
+  }
+  return message_id;
+}
+
+// ---- initiator ----
+
+void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest& request) {
+  for (const auto& [message_id, running] : sa.quick_modes) {
+    const bool in_progress = running.state == QuickModeState::kInitiatorSentHash1 ||
+                             running.state == QuickModeState::kResponderSentHash2;
+    if (in_progress && running.remote_address == request.destination) {
+      IPOP_LOG(kDebug) << "IPsec-SA request for " << request.destination.ToString()
+                       << " ignored: a Quick Mode for it is in progress";
+      return;
+    }
+  }
+  const Ipv4Prefix local_prefix{sa.local.address, 32};
+  const Ipv4Prefix remote_prefix{sa.remote.address, 32};
+  const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix);
+  if (sainfo == nullptr) {
+    IPOP_LOG(kError) << "phase2 negotiation failed: no sainfo for " << local_prefix.ToString() << " - "
+                     << remote_prefix.ToString() << ". " << sa.remote.ToString();
+    ++counters_.phase2_failed;
+    return;
+  }
+  auto spi = kernel_.AllocateSpi(sa.remote.address, sa.local.address);
+  if (!spi) {
+    IPOP_LOG(kError) << "phase2 negotiation failed: SPI allocation failed: " << spi.error().detail << ". "
+                     << sa.remote.ToString();
+    ++counters_.phase2_failed;
+    return;
+  }
+  IPOP_LOG(kInfo) << "initiate new phase 2 negotiation: " << sa.local.ToString() << "<=>"
+                  << sa.remote.ToString();
+
+  QuickModeExchange exchange;
+  exchange.message_id = NewMessageId(sa);
+  exchange.initiator = true;
+  exchange.state = QuickModeState::kInitiatorSentHash1;
+  exchange.local_address = sa.local.address;
+  exchange.remote_address = sa.remote.address;
+  exchange.outbound_policy_id = request.policy_id;
+  exchange.inbound_policy_id =
+      FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address, sa.local.address);
+  exchange.inbound_spi = *spi;
+  exchange.offer = BuildEspOffer(*sainfo, sa.nat.any_nat());
+  exchange.nonce_i = crypto::RandomBytes(kNonceSize);
+  exchange.iv = PhaseTwoIv(sa, exchange.message_id);
+  exchange.started = timers_.Now();
+  if (sainfo->pfs_group) {
+    auto dh = crypto::DhKeyPair::Generate(*sainfo->pfs_group);
+    if (!dh) {
+      IPOP_LOG(kError) << "phase2 negotiation failed: DH key generation failed: " << dh.error().detail;
+      ++counters_.phase2_failed;
+      return;
+    }
+    exchange.dh = std::move(*dh);
+  }
+
+  // HDR*, HASH(1), SA, Ni, [KE], IDci, IDcr -->
+  MessageBuilder builder(QuickModeHeader(sa, exchange.message_id));
+  builder.AddRaw(PayloadType::kHash, Bytes(crypto::HashLength(sa.transform.hash)));
+  builder.Add(EncodeEspSa(exchange.offer, exchange.inbound_spi));
+  builder.Add(NoncePayload{exchange.nonce_i});
+  if (exchange.dh) {
+    builder.Add(KeyExchangePayload{exchange.dh->public_value()});
+  }
+  builder.Add(IdentificationPayload::FromIpv4Address(exchange.local_address));
+  builder.Add(IdentificationPayload::FromIpv4Address(exchange.remote_address));
+  builder.ReplaceBody(0, ComputeQuickModeHash1(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
+                                               builder.EncodeChain(1)));
+  auto sealed = Seal(sa, builder, exchange.iv);
+  if (!sealed) {
+    IPOP_LOG(kError) << "phase2 negotiation failed: encryption failed: " << sealed.error().detail;
+    ++counters_.phase2_failed;
+    return;
+  }
+
+  const uint32_t message_id = exchange.message_id;
+  const uint64_t sa_id = sa.id;
+  sa.used_message_ids.insert(message_id);
+  QuickModeExchange& stored = sa.quick_modes[message_id] = std::move(exchange);
+  stored.timeout_timer = timers_.Schedule(sa.remote_config->phase2_timeout,
+                                          [this, sa_id, message_id] { OnPhase2Timeout(sa_id, message_id); });
+  SendAndRemember(stored.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/true,
+                  *sa.remote_config, [this, sa_id, message_id] { RetransmitPhase2(sa_id, message_id); });
+}
+
+Result<void> IkeService::Engine::HandleQuickMode2(IsakmpSa& sa, QuickModeExchange& exchange,
+                                                  const Message& encrypted) {
+  Bytes next_iv;
+  auto message = Open(sa, encrypted, exchange.iv, next_iv);
+  if (!message) {
+    return std::unexpected(message.error());
+  }
+  if (auto checked = CheckPayloads(*message, kQuickModeRule); !checked) {
+    return checked;
+  }
+  const Payload& hash_payload = message->payloads().front();
+  const Bytes expected = ComputeQuickModeHash2(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
+                                               exchange.nonce_i, message->BytesAfter(hash_payload));
+  if (auto hashed = CheckLeadingHash(*message, expected, "HASH(2)"); !hashed) {
+    return hashed;
+  }
+  auto sa_payload = ParseSaPayload(*RequiredBody(*message, PayloadType::kSa));
+  if (!sa_payload) {
+    return std::unexpected(sa_payload.error());
+  }
+  auto nonce = ParseNoncePayload(*RequiredBody(*message, PayloadType::kNonce));
+  if (!nonce) {
+    return std::unexpected(nonce.error());
+  }
+  exchange.iv = std::move(next_iv);
+
+  auto offered = DecodeEspSa(*sa_payload);
+  const EspTransform* ours = nullptr;
+  if (offered && offered->size() == 1) {
+    for (const EspTransform& mine : exchange.offer) {
+      if (SameEspAlgorithms(mine, offered->front().value)) {
+        ours = &mine;
+        break;
+      }
+    }
+  }
+  if (ours == nullptr) {
+    FailQuickMode(sa, exchange, "the responder's SA is not one transform we offered");
+    return {};
+  }
+  exchange.chosen = *ours;
+  exchange.outbound_spi = offered->front().spi;
+  exchange.nonce_r = nonce->data;
+  if (exchange.dh) {
+    const Payload* ke_payload = message->Find(PayloadType::kKeyExchange);
+    auto ke = ke_payload ? ParseKeyExchangePayload(ke_payload->body)
+                         : Result<KeyExchangePayload>(Fail(ErrorCode::kMalformed, "KE payload missing with PFS"));
+    if (!ke) {
+      FailQuickMode(sa, exchange, "PFS needs the responder's KE: " + ke.error().detail);
+      return {};
+    }
+    auto shared = exchange.dh->ComputeShared(ke->public_value);
+    if (!shared) {
+      FailQuickMode(sa, exchange, "PFS key exchange failed: " + shared.error().detail);
+      return {};
+    }
+    exchange.pfs_shared = std::move(*shared);
+  }
+
+  // HDR*, HASH(3) -->
+  MessageBuilder builder(QuickModeHeader(sa, exchange.message_id));
+  builder.Add(HashPayload{ComputeQuickModeHash3(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
+                                                exchange.nonce_i, exchange.nonce_r)});
+  auto sealed = Seal(sa, builder, exchange.iv);
+  if (!sealed) {
+    FailQuickMode(sa, exchange, "encryption failed: " + sealed.error().detail);
+    return {};
+  }
+  // HASH(3) expects no reply; a repeated HASH(2) gets it again.
+  SendAndRemember(exchange.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/false,
+                  *sa.remote_config, nullptr);
+  return InstallEspSas(sa, exchange);
+}
+
+// ---- responder ----
+
+Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message& encrypted,
+                                                     ByteView datagram) {
+  const uint32_t message_id = encrypted.header().message_id;
+  Bytes next_iv;
+  auto message = Open(sa, encrypted, PhaseTwoIv(sa, message_id), next_iv);
+  if (!message) {
+    return std::unexpected(message.error());
+  }
+  if (auto checked = CheckPayloads(*message, kQuickModeRule); !checked) {
+    return checked;
+  }
+  const Payload& hash_payload = message->payloads().front();
+  const Bytes expected = ComputeQuickModeHash1(sa.transform.hash, sa.keys.skeyid_a, message_id,
+                                               message->BytesAfter(hash_payload));
+  if (auto hashed = CheckLeadingHash(*message, expected, "HASH(1)"); !hashed) {
+    return hashed;
+  }
+  sa.used_message_ids.insert(message_id);
+
+  auto sa_payload = ParseSaPayload(*RequiredBody(*message, PayloadType::kSa));
+  if (!sa_payload) {
+    return std::unexpected(sa_payload.error());
+  }
+  auto nonce = ParseNoncePayload(*RequiredBody(*message, PayloadType::kNonce));
+  if (!nonce) {
+    return std::unexpected(nonce.error());
+  }
+
+  // IDci is the initiator's side, so it names the peer and IDcr names us.
+  // Without IDs the selectors are the two ISAKMP addresses (RFC 2409 §5.5).
+  Ipv4Prefix remote_prefix{sa.remote.address, 32};
+  Ipv4Prefix local_prefix{sa.local.address, 32};
+  const std::vector<const Payload*> ids = message->FindAll(PayloadType::kIdentification);
+  if (ids.size() != 0 && ids.size() != 2) {
+    return Fail(ErrorCode::kMalformed, "Quick Mode carries " + std::to_string(ids.size()) + " ID payloads",
+                kNotifyInvalidIdInformation);
+  }
+  if (ids.size() == 2) {
+    auto id_ci = ParseIdentificationPayload(ids[0]->body);
+    auto id_cr = ParseIdentificationPayload(ids[1]->body);
+    if (!id_ci || !id_cr) {
+      return std::unexpected(!id_ci ? id_ci.error() : id_cr.error());
+    }
+    auto remote_selector = id_ci->ToIpv4Prefix();
+    auto local_selector = id_cr->ToIpv4Prefix();
+    if (!remote_selector || !local_selector) {
+      return std::unexpected(!remote_selector ? remote_selector.error() : local_selector.error());
+    }
+    remote_prefix = *remote_selector;
+    local_prefix = *local_selector;
+  }
+  IPOP_LOG(kInfo) << "respond new phase 2 negotiation: " << sa.local.ToString() << "<=>" << sa.remote.ToString();
+
+  const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix);
+  auto offered = DecodeEspSa(*sa_payload);
+  Result<EspTransform> chosen = Fail(ErrorCode::kNoProposalChosen,
+                                     "no sainfo for " + local_prefix.ToString() + " - " + remote_prefix.ToString(),
+                                     kNotifyNoProposalChosen);
+  if (!offered) {
+    chosen = std::unexpected(offered.error());
+  } else if (sainfo != nullptr) {
+    std::vector<EspTransform> values;
+    for (const OfferedEspTransform& entry : *offered) {
+      values.push_back(entry.value);
+    }
+    chosen = SelectEsp(values, *sainfo, sa.nat.any_nat());
+  }
+  if (!chosen) {
+    ++counters_.phase2_failed;
+    IPOP_LOG(kError) << "no proposal chosen for phase 2 with " << sa.remote.ToString() << ": "
+                     << chosen.error().detail;
+    NotificationPayload notification;
+    notification.protocol_id = kProtocolEsp;
+    notification.notify_type = kNotifyNoProposalChosen;
+    SendProtectedInformational(sa, PayloadType::kNotification, EncodeBody(notification));
+    return {};
+  }
+  const OfferedEspTransform* chosen_offer = nullptr;
+  for (const OfferedEspTransform& entry : *offered) {
+    if (SameEspAlgorithms(entry.value, *chosen)) {
+      chosen_offer = &entry;
+      break;
+    }
+  }
+
+  QuickModeExchange exchange;
+  exchange.message_id = message_id;
+  exchange.initiator = false;
+  exchange.state = QuickModeState::kResponderSentHash2;
+  exchange.local_address = sa.local.address;
+  exchange.remote_address = sa.remote.address;
+  exchange.outbound_policy_id = FindPolicyId(kernel_, esp::PolicyDirection::kOut, sa.local.address,
+                                             sa.remote.address);
+  exchange.inbound_policy_id = FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address,
+                                            sa.local.address);
+  exchange.chosen = *chosen;
+  exchange.outbound_spi = chosen_offer->spi;
+  exchange.nonce_i = nonce->data;
+  exchange.nonce_r = crypto::RandomBytes(kNonceSize);
+  exchange.started = timers_.Now();
+  if (exchange.chosen.pfs_group) {
+    const Payload* ke_payload = message->Find(PayloadType::kKeyExchange);
+    if (ke_payload == nullptr) {
+      return Fail(ErrorCode::kMalformed, "the proposal has a PFS group but the message no KE",
+                  kNotifyPayloadMalformed);
+    }
+    auto ke = ParseKeyExchangePayload(ke_payload->body);
+    if (!ke) {
+      return std::unexpected(ke.error());
+    }
+    auto dh = crypto::DhKeyPair::Generate(*exchange.chosen.pfs_group);
+    if (!dh) {
+      return Fail(ErrorCode::kSystem, "DH key generation failed: " + dh.error().detail);
+    }
+    auto shared = dh->ComputeShared(ke->public_value);
+    if (!shared) {
+      return Fail(ErrorCode::kMalformed, "PFS key exchange failed: " + shared.error().detail,
+                  kNotifyInvalidKeyInformation);
+    }
+    exchange.pfs_shared = std::move(*shared);
+    exchange.dh = std::move(*dh);
+  }
+  auto spi = kernel_.AllocateSpi(sa.remote.address, sa.local.address);
+  if (!spi) {
+    ++counters_.phase2_failed;
+    IPOP_LOG(kError) << "phase2 negotiation failed: SPI allocation failed: " << spi.error().detail << ". "
+                     << sa.remote.ToString();
+    return {};
+  }
+  exchange.inbound_spi = *spi;
+
+  // <-- HDR*, HASH(2), SA, Nr, [KE], [IDci, IDcr]
+  MessageBuilder builder(QuickModeHeader(sa, message_id));
+  builder.AddRaw(PayloadType::kHash, Bytes(crypto::HashLength(sa.transform.hash)));
+  builder.Add(EncodeEspReply(*chosen_offer, exchange.inbound_spi));
+  builder.Add(NoncePayload{exchange.nonce_r});
+  if (exchange.dh) {
+    builder.Add(KeyExchangePayload{exchange.dh->public_value()});
+  }
+  for (const Payload* id : ids) {
+    builder.AddRaw(PayloadType::kIdentification, id->body);
+  }
+  builder.ReplaceBody(0, ComputeQuickModeHash2(sa.transform.hash, sa.keys.skeyid_a, message_id,
+                                               exchange.nonce_i, builder.EncodeChain(1)));
+  exchange.iv = std::move(next_iv);
+  auto sealed = Seal(sa, builder, exchange.iv);
+  if (!sealed) {
+    return Fail(ErrorCode::kSystem, "encryption failed: " + sealed.error().detail);
+  }
+
+  const uint64_t sa_id = sa.id;
+  QuickModeExchange& stored = sa.quick_modes[message_id] = std::move(exchange);
+  stored.last_received.assign(datagram.begin(), datagram.end());
+  stored.timeout_timer = timers_.Schedule(sa.remote_config->phase2_timeout,
+                                          [this, sa_id, message_id] { OnPhase2Timeout(sa_id, message_id); });
+  SendAndRemember(stored.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/true,
+                  *sa.remote_config, [this, sa_id, message_id] { RetransmitPhase2(sa_id, message_id); });
+  return {};
+}
+
+Result<void> IkeService::Engine::HandleQuickMode3(IsakmpSa& sa, QuickModeExchange& exchange,
+                                                  const Message& encrypted) {
+  Bytes next_iv;
+  auto message = Open(sa, encrypted, exchange.iv, next_iv);
+  if (!message) {
+    return std::unexpected(message.error());
+  }
+  if (auto checked = CheckPayloads(*message, kQuickModeHash3Rule); !checked) {
+    return checked;
+  }
+  const Bytes expected = ComputeQuickModeHash3(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
+                                               exchange.nonce_i, exchange.nonce_r);
+  if (auto hashed = CheckLeadingHash(*message, expected, "HASH(3)"); !hashed) {
+    return hashed;
+  }
+  exchange.iv = std::move(next_iv);
+  CancelRetransmission(exchange.last_sent);
+  return InstallEspSas(sa, exchange);
+}
+
+// ---- dispatch, installation, timers ----
+
+void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram) {
+  const uint32_t message_id = message.header().message_id;
+  if (message_id == 0 || !message.header().encrypted()) {
+    Drop("malformed message", sa.remote, "Quick Mode message without message ID or encryption");
+    return;
+  }
+  auto found = sa.quick_modes.find(message_id);
+  Result<void> handled;
+  if (found == sa.quick_modes.end()) {
+    if (sa.used_message_ids.contains(message_id)) {
+      Drop("retransmitted peer message", sa.remote, "Quick Mode message ID already used");
+      return;
+    }
+    handled = RespondToQuickMode1(sa, message, datagram);
+  } else {
+    QuickModeExchange& exchange = found->second;
+    if (AnswerDuplicate(exchange.last_received, exchange.last_sent, datagram, sa.remote)) {
+      return;
+    }
+    if (exchange.state == QuickModeState::kInitiatorSentHash1) {
+      handled = HandleQuickMode2(sa, exchange, message);
+    } else if (exchange.state == QuickModeState::kResponderSentHash2) {
+      handled = HandleQuickMode3(sa, exchange, message);
+    } else {
+      Drop("invalid state", sa.remote, "Quick Mode message for a finished exchange");
+      return;
+    }
+    if (handled) {
+      exchange.last_received.assign(datagram.begin(), datagram.end());
+    }
+  }
+  if (!handled) {
+    const Error& error = handled.error();
+    Drop(error.code == ErrorCode::kAuthenticationFailed ? "authentication failed" : "malformed message", sa.remote,
+         error.detail);
+  }
+}
+
+Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& exchange) {
+  const EspTransform& chosen = exchange.chosen;
+  const size_t cipher_key_length = crypto::EspCipherKeyLength(chosen.cipher, chosen.key_bits);
+  const size_t integrity_key_length = crypto::EspIntegrityKeyLength(chosen.integrity);
+  std::optional<esp::UdpEncapsulation> encapsulation;
+  if (chosen.udp_encapsulated) {
+    encapsulation = esp::UdpEncapsulation{sa.local.port, sa.remote.port};
+  }
+
+  // KEYMAT for each direction uses the SPI its receiver chose (RFC 2409 §5.5).
+  auto make_config = [&](bool inbound) {
+    esp::EspSaConfig config;
+    config.spi = inbound ? exchange.inbound_spi : exchange.outbound_spi;
+    config.source = inbound ? exchange.remote_address : exchange.local_address;
+    config.destination = inbound ? exchange.local_address : exchange.remote_address;
+    config.inbound = inbound;
+    config.mode = esp::IpsecMode::kTransport;
+    config.cipher = chosen.cipher;
+    config.aes_key_bits = chosen.cipher == crypto::EspCipher::k3desCbc ? 0 : chosen.key_bits;
+    config.integrity = chosen.integrity;
+    crypto::SecretBytes keymat =
+        ComputeKeymat(sa.transform.hash, sa.keys.skeyid_d, exchange.pfs_shared.view(), kKeymatProtocolEsp,
+                      config.spi, exchange.nonce_i, exchange.nonce_r, cipher_key_length + integrity_key_length);
+    config.cipher_key = crypto::SecretBytes::CopyOf(keymat.view().first(cipher_key_length));
+    config.integrity_key = crypto::SecretBytes::CopyOf(keymat.view().subspan(cipher_key_length));
+    config.encapsulation = encapsulation;
+    // Soft expiry at 80% of the lifetime leaves time to negotiate a new SA.
+    config.lifetime.hard_time = chosen.lifetime;
+    config.lifetime.soft_time = chosen.lifetime * 8 / 10;
+    config.policy_id = inbound ? exchange.inbound_policy_id : exchange.outbound_policy_id;
+    return config;
+  };
+
+  for (bool inbound : {true, false}) {
+    esp::EspSaConfig config = make_config(inbound);
+    const uint32_t spi = config.spi;
+    if (auto added = kernel_.AddSa(std::move(config)); !added) {
+      FailQuickMode(sa, exchange, std::string("installing the ") + (inbound ? "inbound" : "outbound") +
+                                      " SA failed: " + added.error().detail);
+      return {};
+    }
+    IPOP_LOG(kInfo) << "IPsec-SA established: ESP/Transport " << sa.local.ToString() << "->"
+                    << sa.remote.ToString() << " spi=" << SpiText(spi);
+  }
+  esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,
+                                        exchange.local_address, exchange.remote_address});
+  ++counters_.phase2_established;
+  Transition(sa, exchange, QuickModeState::kEstablished);
+  IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(chosen);
+  exchange.dh.reset();
+  exchange.pfs_shared = crypto::SecretBytes();
+  RetireQuickMode(sa, exchange);
+  return {};
+}
+
+void IkeService::Engine::FailQuickMode(IsakmpSa& sa, QuickModeExchange& exchange, const std::string& reason) {
+  ++counters_.phase2_failed;
+  IPOP_LOG(kError) << "phase2 negotiation failed: " << reason << ". " << sa.remote.ToString();
+  CancelRetransmission(exchange.last_sent);
+  Transition(sa, exchange, QuickModeState::kDead);
+  exchange.dh.reset();
+  exchange.pfs_shared = crypto::SecretBytes();
+  // TODO(ike): release the inbound SPI reserved for this exchange; the
+  // kernel seam has no call for that yet.
+  RetireQuickMode(sa, exchange);
+}
+
+void IkeService::Engine::RetireQuickMode(IsakmpSa& sa, QuickModeExchange& exchange) {
+  timers_.Cancel(exchange.timeout_timer);
+  const uint64_t sa_id = sa.id;
+  const uint32_t message_id = exchange.message_id;
+  exchange.timeout_timer = timers_.Schedule(sa.remote_config->phase2_timeout,
+                                            [this, sa_id, message_id] { OnPhase2Timeout(sa_id, message_id); });
+}
+
+void IkeService::Engine::OnPhase2Timeout(uint64_t sa_id, uint32_t message_id) {
+  IsakmpSa* sa = FindSaById(sa_id);
+  if (sa == nullptr) {
+    return;
+  }
+  auto found = sa->quick_modes.find(message_id);
+  if (found == sa->quick_modes.end()) {
+    return;
+  }
+  QuickModeExchange& exchange = found->second;
+  exchange.timeout_timer = 0;
+  if (exchange.state == QuickModeState::kEstablished || exchange.state == QuickModeState::kDead) {
+    // Retirement: the message ID stays in used_message_ids.
+    CancelRetransmission(exchange.last_sent);
+    sa->quick_modes.erase(found);
+    return;
+  }
+  ++counters_.phase2_failed;
+  IPOP_LOG(kError) << "phase2 negotiation failed due to time up. " << sa->remote.ToString();
+  CancelRetransmission(exchange.last_sent);
+  sa->quick_modes.erase(found);
+}
+
+void IkeService::Engine::RetransmitPhase2(uint64_t sa_id, uint32_t message_id) {
+  IsakmpSa* sa = FindSaById(sa_id);
+  if (sa == nullptr) {
+    return;
+  }
+  auto found = sa->quick_modes.find(message_id);
+  if (found == sa->quick_modes.end()) {
+    return;
+  }
+  Retransmit(found->second.last_sent, *sa->remote_config,
+             [this, sa_id, message_id] { RetransmitPhase2(sa_id, message_id); });
+}
+
+}  // namespace ipop::ike
