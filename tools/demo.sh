@@ -16,13 +16,19 @@
 # switch. Everything created is removed on exit, also on failure, and any
 # failure makes the exit status non-zero.
 #
-# Usage: sudo tools/demo.sh [--no-build] [--bin-dir DIR] [--prefix NAME] [--keep]
-#   --no-build     use existing binaries (default: run tools/build.sh first)
-#   --bin-dir DIR  directory holding ipop-espd and ipop-esp
-#                  (default: $IPOP_BUILD_DIR/tools or build/tools)
-#   --prefix NAME  prefix of every namespace and interface (default iptdemo);
-#                  at most 11 characters so interface names fit in 15
-#   --keep         keep the work directory (configs, logs, capture)
+# Usage: sudo tools/demo.sh [options]
+#   --no-build            use existing binaries (default: run tools/build.sh)
+#   --bin-dir DIR         directory holding ipop-espd and ipop-esp
+#                         (default: $IPOP_BUILD_DIR/tools or build/tools)
+#   --prefix NAME         prefix of every namespace and interface (default
+#                         iptdemo), at most 11 characters so that interface
+#                         names fit in 15
+#   --address-a ADDRESS   node a's address (default 192.168.1.100)
+#   --address-b ADDRESS   node b's address (default 192.168.1.101)
+#   --subnet-length N     prefix length of the nodes' link (default 24)
+#   --policy-range CIDR   range of the setkey policy pair (default
+#                         192.168.1.0/16, as in the IPOP recipe)
+#   --keep                keep the work directory (configs, logs, capture)
 set -euo pipefail
 
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,12 +36,20 @@ build=1
 bin_dir=""
 prefix="iptdemo"
 keep=0
+address_a="192.168.1.100"
+address_b="192.168.1.101"
+subnet_length=24
+policy_range="192.168.1.0/16"
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --bin-dir) bin_dir="$2"; shift ;;
     --prefix) prefix="$2"; shift ;;
+    --address-a) address_a="$2"; shift ;;
+    --address-b) address_b="$2"; shift ;;
+    --subnet-length) subnet_length="$2"; shift ;;
+    --policy-range) policy_range="$2"; shift ;;
     --keep) keep=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -52,8 +66,6 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-readonly address_a="192.168.1.100"
-readonly address_b="192.168.1.101"
 readonly ns_a="$prefix-a" ns_b="$prefix-b" ns_sw="$prefix-sw"
 readonly bridge="$prefix-br"
 readonly tun_name="iptesp0"
@@ -143,8 +155,8 @@ for node in a b; do
   ip -n "$ns_sw" link add "$prefix-p$node" type veth peer name "$prefix-e$node" netns "$ns"
   ip -n "$ns_sw" link set "$prefix-p$node" master "$bridge" up
 done
-ip -n "$ns_a" addr add "$address_a/24" dev "$prefix-ea"
-ip -n "$ns_b" addr add "$address_b/24" dev "$prefix-eb"
+ip -n "$ns_a" addr add "$address_a/$subnet_length" dev "$prefix-ea"
+ip -n "$ns_b" addr add "$address_b/$subnet_length" dev "$prefix-eb"
 ip -n "$ns_a" link set "$prefix-ea" up
 ip -n "$ns_b" link set "$prefix-eb" up
 
@@ -171,7 +183,7 @@ done
 # --- Configuration ------------------------------------------------------------
 
 # The racoon.conf of the IPOP "IPsec with racoon" recipe; only the address and
-# the paths differ between nodes.
+# the paths differ between nodes. The policy pair covers both nodes.
 write_racoon_conf() {
   local address="$1" dir="$2"
   cat >"$dir/racoon.conf" <<EOF
@@ -205,9 +217,9 @@ sainfo anonymous {
         encryption_algorithm 3des;
 }
 EOF
-  cat >"$dir/setkey.conf" <<'EOF'
-spdadd 192.168.1.0/16 192.168.1.0/16 any -P out ipsec esp/transport//require;
-spdadd 192.168.1.0/16 192.168.1.0/16 any -P in ipsec esp/transport//require;
+  cat >"$dir/setkey.conf" <<EOF
+spdadd $policy_range $policy_range any -P out ipsec esp/transport//require;
+spdadd $policy_range $policy_range any -P in ipsec esp/transport//require;
 EOF
   # Not used with rsasig, but racoon.conf names it and the loader checks it.
   install -m 0600 /dev/null "$dir/psk.txt"

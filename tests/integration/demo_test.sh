@@ -9,13 +9,16 @@
 # does the work, so the test and README command 1 cannot drift apart; the
 # namespace prefix differs so that both can run at once.
 #
-# Usage: demo_test.sh BIN_DIR   (the directory holding ipop-espd and ipop-esp)
+# Usage: demo_test.sh BIN_DIR [demo.sh options...]
+#   BIN_DIR holds ipop-espd and ipop-esp. The options, such as --prefix or
+#   --address-a, go to tools/demo.sh after the defaults, so they win.
 # Exits 77 (skipped) when it cannot run here: not root, or no TUN device.
 set -euo pipefail
 
 readonly skip=77
 top="$(cd "$(dirname "$0")/../.." && pwd)"
-bin_dir="${1:?usage: demo_test.sh BIN_DIR}"
+bin_dir="${1:?usage: demo_test.sh BIN_DIR [demo.sh options...]}"
+shift
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: the namespace demo test needs root (run: sudo tools/test.sh)"
@@ -32,4 +35,4 @@ for tool in ip tcpdump openssl python3; do
   fi
 done
 
-exec "$top/tools/demo.sh" --no-build --bin-dir "$bin_dir" --prefix ipttest
+exec "$top/tools/demo.sh" --no-build --bin-dir "$bin_dir" --prefix ipttest "$@"
