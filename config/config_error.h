@@ -1,6 +1,6 @@
 // Errors raised while loading racoon.conf, setkey scripts and psk.txt.
-// Loading happens once at start-up, so these are exceptions (STYLE.md allows
-// them at config load), never Result values.
+// Loading happens once at start-up, off the packet path, so these are
+// exceptions rather than Result values.
 #ifndef IPOP_CONFIG_CONFIG_ERROR_H_
 #define IPOP_CONFIG_CONFIG_ERROR_H_
 

@@ -1,4 +1,4 @@
-// Loading racoon.conf (ipsec-tools 0.8.2, racoon.conf(5)) into the
+// Loading racoon.conf (ipsec-tools racoon, racoon.conf(5)) into the
 // RuntimeConfig that the daemon and the exchanges read.
 #ifndef IPOP_CONFIG_RACOON_CONF_H_
 #define IPOP_CONFIG_RACOON_CONF_H_

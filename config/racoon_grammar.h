@@ -1,7 +1,8 @@
-// The racoon.conf directives of ipsec-tools 0.8.2 (racoon.conf(5)), by
-// section, with the argument shape the parser expects and whether ipop-espd
-// implements, ignores or rejects each one. docs/racoon-compat.md lists the
-// same table for operators.
+// The racoon.conf directives of ipsec-tools by section, with the argument
+// shape the parser expects and whether ipop-espd implements, ignores or
+// rejects each one. They were read from racoon.conf(5) and the keyword list
+// (cftoken.l) of the ipsec-tools 0.9.1 fork that continues 0.8.2.
+// docs/racoon-compat.md lists the same table for operators.
 #ifndef IPOP_CONFIG_RACOON_GRAMMAR_H_
 #define IPOP_CONFIG_RACOON_GRAMMAR_H_
 

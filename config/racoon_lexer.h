@@ -1,4 +1,4 @@
-// Tokens of racoon.conf as ipsec-tools 0.8.2 reads them: words, "quoted
+// Tokens of racoon.conf as ipsec-tools racoon reads them: words, "quoted
 // strings", numbers (decimal or 0x hex), addresses (with an optional /prefix),
 // ports in brackets ([500], [any]), braces, semicolons and commas. Comments
 // run from "#" to the end of the line or between "/*" and "*/".

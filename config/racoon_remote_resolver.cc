@@ -224,7 +224,7 @@ void RacoonResolver::ResolveExchangeModes(const Directive& directive, RemoteStat
 std::chrono::seconds RacoonResolver::ReadLifetime(const Directive& directive) {
   const std::vector<Token>& arguments = directive.arguments;
   if (arguments[0].IsWord("byte")) {
-    ThrowAt(arguments[0], "lifetime byte is rejected as deprecated, as racoon 0.8.2 does; use "
+    ThrowAt(arguments[0], "lifetime byte is rejected as deprecated, as racoon does; use "
                           "lifetime time NUMBER sec|min|hour");
   }
   if (!arguments[0].IsWord("time")) {

@@ -1,6 +1,6 @@
 // The configurations IPOP operators run load into the expected
 // RuntimeConfig. Expected values come from the files themselves and from
-// racoon's documented defaults (racoon.conf(5), ipsec-tools 0.8.2), never
+// racoon's documented defaults (racoon.conf(5) of ipsec-tools), never
 // from running this code.
 #include "config/racoon_conf.h"
 
