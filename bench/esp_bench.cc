@@ -1,7 +1,7 @@
 // Measures the per-packet cost of ESP: the crypto transform alone (Seal,
 // Open) and the whole transport-mode path (EncapsulateTransport,
 // DecapsulateTransport) for each supported algorithm and a few payload
-// sizes. Run: build/bench/ipop_esp_bench (see bench/RESULTS.md).
+// sizes. bench/RESULTS.md has the command and the recorded runs.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -64,8 +64,8 @@ std::shared_ptr<SecurityAssociation> MakeSa(const Algorithm& algorithm, bool inb
   return sa ? *sa : nullptr;
 }
 
-// A UDP packet 192.168.1.100 -> 192.168.1.101 with `payload` bytes after
-// the 20-byte header.
+// Builds a UDP packet 192.168.1.100 -> 192.168.1.101 with `payload` bytes
+// after the 20-byte header.
 Bytes MakeInnerPacket(size_t payload) {
   Bytes packet(kIpv4MinHeaderLength + payload, std::byte{0x5a});
   MutableByteView view(packet);
@@ -112,7 +112,7 @@ void BM_Seal(benchmark::State& state) {
 BENCHMARK(BM_Seal)->Apply(PayloadArguments);
 
 // Open alone. Open decrypts in place, so every iteration first restores the
-// sealed packet with a memcpy of its size; that copy is part of the time.
+// sealed packet with a memcpy of its size, and that copy is part of the time.
 void BM_Open(benchmark::State& state) {
   const Algorithm& algorithm = kAlgorithms[state.range(0)];
   auto sender = MakeSa(algorithm, false);

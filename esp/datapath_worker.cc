@@ -242,8 +242,8 @@ void DatapathWorker::HandleNoSa(const Policy& policy, const FiveTuple& tuple, By
   counters_.packets_held.fetch_add(1, std::memory_order_relaxed);
 }
 
-// A slot stays claimed while it holds packets or its last acquire is more
-// recent than acquire_interval, so the rate limit outlives the packets.
+// A slot stays claimed while it contains packets or its last acquire is
+// more recent than acquire_interval, so the rate limit outlives the packets.
 DatapathWorker::HoldSlot* DatapathWorker::FindOrClaimSlot(uint32_t policy_id,
                                                           Ipv4Address destination,
                                                           TimePoint now) {

@@ -1,7 +1,7 @@
-// Why the packet path dropped a packet. Returned instead of Error on the
-// packet path because building an Error's detail string allocates, and a
-// flood of bad packets must not cost allocations. Each reason has its own
-// counter in DatapathStatistics.
+// Drop reasons of the packet path, returned there instead of Error because
+// building an Error's detail string allocates, and a flood of bad packets
+// must not cost allocations. Each reason has its own counter in
+// DatapathStatistics.
 #ifndef IPOP_ESP_DROP_REASON_H_
 #define IPOP_ESP_DROP_REASON_H_
 
@@ -14,8 +14,8 @@ enum class DropReason : uint8_t {
   // Outbound (read from the TUN device).
   kNotIpv4,            // not an IPv4 packet (IPv6 is not carried yet)
   kNoPolicy,           // no `out` policy matches; only protected ranges are routed to the TUN
-  kBypassPolicy,       // the `out` policy says "none"; the TUN never sends clear text
-  kDiscardPolicy,      // the `out` policy says "discard"
+  kBypassPolicy,       // the `out` policy is "none", and the TUN never sends clear text
+  kDiscardPolicy,      // the `out` policy is "discard"
   kFragment,           // an IPv4 fragment; transport mode protects whole datagrams only
   kTooBig,             // larger than the buffers or 65535 bytes once encapsulated
   kSequenceExhausted,  // the SA sent 2^32-1 packets and has no replacement yet

@@ -8,9 +8,10 @@
 // Both directions work on buffers the caller owns; nothing here allocates.
 //
 // Fragments: transport mode applies to whole datagrams only (RFC 4303
-// §3.3.4), so EncapsulateTransport rejects an IPv4 fragment. Inbound ESP that
-// was fragmented on the way is reassembled by the kernel before a raw
-// socket sees it, so DecapsulateTransport always gets whole packets.
+// §3.3.4), so EncapsulateTransport rejects an IPv4 fragment. Inbound ESP
+// fragmented on the way arrives whole, because Linux reassembles in
+// ip_local_deliver (net/ipv4/ip_input.c) before raw sockets get the packet.
+// ParseEspPacket still rejects a fragment.
 //
 // MTU: transport mode adds EspOverhead bytes and no IP header. A TUN MTU of
 // the link MTU minus kMaxEspTransportOverhead (57 bytes: 1443 on a 1500-byte

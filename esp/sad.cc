@@ -39,8 +39,8 @@ SecurityAssociation::SecurityAssociation(
       replay_window_(config_.replay_window) {}
 
 std::optional<uint32_t> SecurityAssociation::NextSequence() {
-  // fetch_add on 64 bits cannot wrap in practice, so every caller past the
-  // limit sees a value above it and the SA never reuses a number.
+  // A 64-bit counter cannot wrap in practice, so every caller past the limit
+  // gets a value above it and the SA never reuses a number.
   const uint64_t sequence = last_sequence_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (sequence > kMaxSequenceNumber) {
     last_sequence_.store(kMaxSequenceNumber, std::memory_order_relaxed);

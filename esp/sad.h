@@ -91,6 +91,8 @@ class SecurityAssociation {
 
   // True once the hard byte lifetime is reached; the packet path then stops
   // using the SA.
+  // TODO(esp): reaching soft_bytes is not reported to the IKE side, so no
+  // rekey starts on volume; only the time lifetimes trigger one.
   bool hard_lifetime_reached() const {
     return config_.lifetime.hard_bytes != 0 &&
            bytes_.load(std::memory_order_relaxed) >= config_.lifetime.hard_bytes;

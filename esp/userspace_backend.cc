@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "base/log.h"
 #include "crypto/random.h"
@@ -10,8 +11,8 @@
 namespace ipop::esp {
 namespace {
 
-// Draws at most this many random SPIs before giving up; with a handful of
-// SAs in a 2^32 space a collision streak this long means a broken RNG.
+// Random SPIs drawn before AllocateSpi gives up. With a few SAs in a 2^32
+// space, 64 collisions in a row would mean a broken random source.
 constexpr int kSpiAttempts = 64;
 
 std::string SaName(uint32_t spi, Ipv4Address destination) {
@@ -169,7 +170,13 @@ void UserspaceBackend::PublishLocked() {
       next->outbound[SadSnapshot::OutboundKey(config.source, config.destination)].push_back(sa);
     }
   }
-  snapshot_.store(std::move(next), std::memory_order_release);
+  std::shared_ptr<const SadSnapshot> previous;
+  {
+    std::lock_guard<SpinLock> guard(snapshot_lock_);
+    previous = std::exchange(snapshot_, std::move(next));
+  }
+  // `previous` is released here, outside the spinlock, because freeing a
+  // snapshot can free SAs and their crypto contexts.
   if (snapshot_listener_) {
     snapshot_listener_();
   }

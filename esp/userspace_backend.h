@@ -5,9 +5,13 @@
 // - Mutations (AllocateSpi, AddSa, DeleteSa, AddPolicy, DeletePolicy,
 //   set_snapshot_listener) come from the IKE thread. A mutex serialises
 //   them, so a control-socket thread may also call the List functions.
-// - Every mutation publishes a new immutable SadSnapshot with one atomic
-//   store. Packet workers load it with snapshot() (an atomic shared_ptr
-//   load, no global lock) and keep it for a batch of packets.
+// - Every mutation publishes a new immutable SadSnapshot. Packet workers
+//   take it with snapshot() once per batch of packets, not per packet.
+//   snapshot() copies a shared_ptr under a spinlock held for that copy
+//   only. std::atomic<std::shared_ptr> would do the same, but its load in
+//   libstdc++ 12 releases its internal lock with memory_order_relaxed
+//   (bits/shared_ptr_atomic.h), which ThreadSanitizer reports as a race
+//   with the next store.
 // - Per-SA mutable state lives in SecurityAssociation (see sad.h): atomic
 //   sequence number and counters, a per-SA spinlock for the replay window,
 //   one crypto context per worker.
@@ -17,7 +21,6 @@
 #ifndef IPOP_ESP_USERSPACE_BACKEND_H_
 #define IPOP_ESP_USERSPACE_BACKEND_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,7 +60,8 @@ class UserspaceBackend : public KernelSeam {
 
   // The current tables, for packet workers. Never null.
   std::shared_ptr<const SadSnapshot> snapshot() const {
-    return snapshot_.load(std::memory_order_acquire);
+    std::lock_guard<SpinLock> guard(snapshot_lock_);
+    return snapshot_;
   }
 
   // Runs `listener` after each publication, on the mutating thread. The
@@ -81,7 +85,8 @@ class UserspaceBackend : public KernelSeam {
   std::set<uint32_t> reserved_spis_;
   uint64_t generation_ = 0;
   std::function<void()> snapshot_listener_;
-  std::atomic<std::shared_ptr<const SadSnapshot>> snapshot_;
+  mutable SpinLock snapshot_lock_;
+  std::shared_ptr<const SadSnapshot> snapshot_;  // guarded by snapshot_lock_
 };
 
 }  // namespace ipop::esp

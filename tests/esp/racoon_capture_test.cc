@@ -1,8 +1,8 @@
-// Decapsulates the ESP traffic of a real racoon exchange
-// (tests/vectors/racoon-3des-sha1-modp1024: two racoon 0.9.1 daemons with
-// Linux kernel ESP, 3DES-CBC + HMAC-SHA1-96, a ping and a short TCP
-// exchange between 10.77.0.1 and 10.77.0.2) with the SA keys Wireshark
-// reads from wireshark/esp_sa, through the userspace datapath.
+// Decapsulates the ESP traffic of a real racoon exchange through the
+// userspace datapath. The capture in tests/vectors/racoon-3des-sha1-modp1024
+// comes from two racoon daemons (ipsec-tools 0.9.1) with Linux kernel ESP:
+// 3DES-CBC + HMAC-SHA1-96, a ping and a short TCP exchange between
+// 10.77.0.1 and 10.77.0.2. The SA keys come from its wireshark/esp_sa file.
 #include <fstream>
 #include <map>
 #include <optional>
@@ -212,7 +212,7 @@ TEST(RacoonCapture, DecapsulatesEveryEspPacket) {
     EXPECT_TRUE(TransportChecksumValid(*header, inner));
     ++protocols[header->protocol];
   }
-  // The capture holds a ping and a TCP exchange.
+  // The capture contains a ping and a TCP exchange.
   EXPECT_GT(protocols[kIpProtocolIcmp], 0u);
   EXPECT_GT(protocols[kIpProtocolTcp], 0u);
 
