@@ -47,6 +47,11 @@ namespace ipop::esp {
 // the worker builds the outer header itself. On receive, a raw socket
 // delivers ESP with its IPv4 header, after the kernel has reassembled
 // fragments.
+//
+// NOTE: every raw IPPROTO_ESP socket gets its own copy of each received ESP
+// packet. With several workers, only one PacketIo may return ESP from
+// ReceiveEsp (the others return 0), or each packet is decapsulated once per
+// worker and all copies but the first count as replays.
 class PacketIo {
  public:
   virtual ~PacketIo() = default;

@@ -46,6 +46,15 @@ inline constexpr size_t kMaxEspTransportOverhead = kEspHeaderLength + kMaxEspIvL
                                                    (kMaxEspBlockSize - 1) + kEspTrailerLength +
                                                    kMaxEspIcvLength;
 
+// Returns the TUN MTU that leaves room for the worst-case ESP overhead on a
+// link of `link_mtu` bytes (1443 for 1500).
+constexpr size_t TunMtuForLinkMtu(size_t link_mtu) {
+  return link_mtu > kMaxEspTransportOverhead + kIpv4MinHeaderLength
+             ? link_mtu - kMaxEspTransportOverhead
+             : kIpv4MinHeaderLength;
+}
+static_assert(TunMtuForLinkMtu(1500) == 1443);
+
 // Returns how many bytes transport mode adds to an upper-layer payload of
 // `payload_length` bytes under `crypto`.
 size_t EspOverhead(const crypto::EspCrypto& crypto, size_t payload_length);

@@ -129,6 +129,24 @@ TEST(EspTransport, RoundTripAllAlgorithmsAndSizes) {
   }
 }
 
+TEST(EspTransport, TunMtuPacketFitsLink) {
+  constexpr size_t kLinkMtu = 1500;
+  const size_t tun_mtu = TunMtuForLinkMtu(kLinkMtu);
+  for (const AlgorithmCase& algorithm : kAlgorithms) {
+    SCOPED_TRACE(algorithm.name);
+    SaPair pair = MakePair(algorithm);
+    // Every inner size up to the TUN MTU, with and without options.
+    for (size_t options : {0u, 40u}) {
+      for (size_t total = kIpv4MinHeaderLength + options; total <= tun_mtu; ++total) {
+        const Bytes inner = BuildIpv4Packet("192.168.1.100", "192.168.1.101", kIpProtocolUdp,
+                                            total - kIpv4MinHeaderLength - options, options);
+        const Bytes esp = Encapsulate(inner, *pair.outbound);
+        ASSERT_LE(esp.size(), kLinkMtu) << "inner size " << total;
+      }
+    }
+  }
+}
+
 TEST(EspTransport, EveryFlippedByteRejected) {
   for (const AlgorithmCase& algorithm : kAlgorithms) {
     SCOPED_TRACE(algorithm.name);
