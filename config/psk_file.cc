@@ -26,13 +26,14 @@ void CheckOwnerAndMode(const std::string& path, const struct stat& status) {
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(status.st_mode & 07777));
     throw ConfigError({path}, std::string("permissions ") + mode +
                                   " let group or others access the pre-shared keys; run "
-                                  "\"chmod 600 " + path + "\"");
+                                  "\"chmod 600 " +
+                                  path + "\"");
   }
   if (status.st_uid != geteuid()) {
     throw ConfigError({path}, "the file is owned by uid " + std::to_string(status.st_uid) +
                                   ", not by uid " + std::to_string(geteuid()) +
-                                  " that runs ipop-espd; run \"chown " +
-                                  std::to_string(geteuid()) + " " + path + "\"");
+                                  " that runs ipop-espd; run \"chown " + std::to_string(geteuid()) +
+                                  " " + path + "\"");
   }
 }
 
@@ -65,8 +66,9 @@ crypto::SecretBytes ParseKey(std::string_view key, const SourceLocation& locatio
   if (key.starts_with("0x") || key.starts_with("0X")) {
     Bytes bytes;
     if (!FromHex(key.substr(2), bytes) || bytes.empty()) {
-      throw ConfigError(location, "invalid hexadecimal key; write an even number of hex digits "
-                                  "after 0x");
+      throw ConfigError(location,
+                        "invalid hexadecimal key; write an even number of hex digits "
+                        "after 0x");
     }
     crypto::SecretBytes secret = crypto::SecretBytes::CopyOf(bytes);
     crypto::Wipe(bytes);

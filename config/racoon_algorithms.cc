@@ -35,8 +35,8 @@ T Lookup(const Token& token, std::span<const NamedValue<T>> implemented,
   }
   for (std::string_view name : unsupported) {
     if (name == token.text) {
-      throw ConfigError(token.location, kind + " " + Quote(token.text) +
-                                            " is not supported yet; use " + choices);
+      throw ConfigError(token.location,
+                        kind + " " + Quote(token.text) + " is not supported yet; use " + choices);
     }
   }
   std::vector<std::string> candidates;
@@ -72,14 +72,14 @@ size_t ReadAesKeyBits(const Token* key_bits) {
     throw ConfigError(key_bits->location,
                       "AES key length 192 is not supported yet; use 128 or 256");
   }
-  throw ConfigError(key_bits->location, "invalid AES key length " + key_bits->text +
-                                            "; use 128 or 256");
+  throw ConfigError(key_bits->location,
+                    "invalid AES key length " + key_bits->text + "; use 128 or 256");
 }
 
 void RejectKeyBits(const Token& name, const Token* key_bits) {
   if (key_bits != nullptr) {
-    throw ConfigError(key_bits->location, Quote(name.text) + " takes no key length; remove \"" +
-                                              key_bits->text + "\"");
+    throw ConfigError(key_bits->location,
+                      Quote(name.text) + " takes no key length; remove \"" + key_bits->text + "\"");
   }
 }
 
@@ -91,15 +91,23 @@ constexpr std::string_view kUnsupportedIkeCiphers[] = {"des",  "blowfish", "cast
 constexpr NamedValue<HashAlgorithm> kIkeHashes[] = {{"sha1", HashAlgorithm::kSha1},
                                                     {"sha256", HashAlgorithm::kSha256},
                                                     {"sha2_256", HashAlgorithm::kSha256}};
-constexpr std::string_view kUnsupportedIkeHashes[] = {"md5", "tiger", "sha384", "sha2_384",
-                                                      "sha512", "sha2_512"};
+constexpr std::string_view kUnsupportedIkeHashes[] = {"md5",      "tiger",  "sha384",
+                                                      "sha2_384", "sha512", "sha2_512"};
 
 constexpr NamedValue<AuthMethod> kAuthMethods[] = {{"rsasig", AuthMethod::kRsaSignature},
                                                    {"pre_shared_key", AuthMethod::kPreSharedKey}};
-constexpr std::string_view kUnsupportedAuthMethods[] = {
-    "dsssig",           "rsaenc",           "rsarev",           "gssapi_krb",
-    "hybrid_rsa_server", "hybrid_rsa_client", "hybrid_dss_server", "hybrid_dss_client",
-    "xauth_psk_server", "xauth_psk_client", "xauth_rsa_server", "xauth_rsa_client"};
+constexpr std::string_view kUnsupportedAuthMethods[] = {"dsssig",
+                                                        "rsaenc",
+                                                        "rsarev",
+                                                        "gssapi_krb",
+                                                        "hybrid_rsa_server",
+                                                        "hybrid_rsa_client",
+                                                        "hybrid_dss_server",
+                                                        "hybrid_dss_client",
+                                                        "xauth_psk_server",
+                                                        "xauth_psk_client",
+                                                        "xauth_rsa_server",
+                                                        "xauth_rsa_client"};
 
 constexpr NamedValue<DhGroup> kDhGroups[] = {{"modp768", DhGroup::kModp768},
                                              {"modp1024", DhGroup::kModp1024},
@@ -118,8 +126,8 @@ constexpr NamedValue<EspCipher> kEspCiphers[] = {{"3des", EspCipher::k3desCbc},
                                                  {"rijndael", EspCipher::kAesCbc},
                                                  {"aes_gcm_16", EspCipher::kAesGcm16}};
 constexpr std::string_view kUnsupportedEspCiphers[] = {
-    "des",     "des_iv64", "des_iv32", "rc5",     "rc4",      "idea",    "3idea",
-    "cast128", "blowfish", "null_enc", "null",    "twofish",  "camellia"};
+    "des",     "des_iv64", "des_iv32", "rc5",  "rc4",     "idea",    "3idea",
+    "cast128", "blowfish", "null_enc", "null", "twofish", "camellia"};
 
 constexpr NamedValue<EspIntegrity> kEspIntegrities[] = {
     {"hmac_sha1", EspIntegrity::kHmacSha1_96},
@@ -165,8 +173,7 @@ AuthMethod ReadAuthMethod(const Token& name, const Token* key_bits) {
 DhGroup ReadDhGroup(const Token& group) {
   const std::string choices = "modp768, modp1024, modp1536 or modp2048 (or 1, 2, 5, 14)";
   if (group.kind != TokenKind::kNumber) {
-    return Lookup<DhGroup>(group, kDhGroups, kUnsupportedDhGroups, "Diffie-Hellman group",
-                           choices);
+    return Lookup<DhGroup>(group, kDhGroups, kUnsupportedDhGroups, "Diffie-Hellman group", choices);
   }
   for (const NamedValue<DhGroup>& entry : kDhGroups) {
     if (static_cast<uint64_t>(entry.value) == group.number) {
@@ -204,8 +211,7 @@ EspIntegrity ReadEspIntegrity(const Token& name, const Token* key_bits) {
 }
 
 void ReadCompression(const Token& name, const Token* key_bits) {
-  Lookup<bool>(name, kCompressions, kUnsupportedCompressions, "compression algorithm",
-               "deflate");
+  Lookup<bool>(name, kCompressions, kUnsupportedCompressions, "compression algorithm", "deflate");
   RejectKeyBits(name, key_bits);
 }
 

@@ -55,8 +55,7 @@ constexpr DirectiveSpec kListenDirectives[] = {
     {"admin", kUnsupported, kPortOnly, Body::kSemicolon, Section::kTop,
      "racoonctl's TCP admin port is not implemented; use the ipop-esp control socket",
      "admin [PORT];"},
-    {"strict_address", kImplemented, kNone, Body::kSemicolon, Section::kTop, "",
-     "strict_address;"},
+    {"strict_address", kImplemented, kNone, Body::kSemicolon, Section::kTop, "", "strict_address;"},
 };
 
 constexpr DirectiveSpec kTimerDirectives[] = {
@@ -121,8 +120,7 @@ constexpr DirectiveSpec kRemoteDirectives[] = {
     {"dh_group", kMisplaced, kDhGroup, Body::kSemicolon, Section::kTop,
      "racoon reads dh_group only inside a proposal block; move it into proposal { ... }",
      "dh_group GROUP;"},
-    {"nonce_size", kImplemented, kNumber, Body::kSemicolon, Section::kTop, "",
-     "nonce_size BYTES;"},
+    {"nonce_size", kImplemented, kNumber, Body::kSemicolon, Section::kTop, "", "nonce_size BYTES;"},
     {"generate_policy", kOffOnly, kWord, Body::kSemicolon, Section::kTop,
      "policies come only from the setkey script", "generate_policy off;"},
     {"support_proxy", kOffOnly, kWord, Body::kSemicolon, Section::kTop,
@@ -191,8 +189,8 @@ constexpr DirectiveSpec kSainfoDirectives[] = {
      "lifetime time NUMBER sec|min|hour;"},
     {"encryption_algorithm", kImplemented, kAlgorithmList, Body::kSemicolon, Section::kTop, "",
      "encryption_algorithm ALGORITHM [KEY_BITS][, ...];"},
-    {"authentication_algorithm", kImplemented, kAlgorithmList, Body::kSemicolon, Section::kTop,
-     "", "authentication_algorithm hmac_sha1|hmac_sha256[, ...];"},
+    {"authentication_algorithm", kImplemented, kAlgorithmList, Body::kSemicolon, Section::kTop, "",
+     "authentication_algorithm hmac_sha1|hmac_sha256[, ...];"},
     {"compression_algorithm", kImplemented, kAlgorithmList, Body::kSemicolon, Section::kTop, "",
      "compression_algorithm deflate;"},
     {"remoteid", kUnsupported, kNumber, Body::kSemicolon, Section::kTop,
@@ -273,10 +271,9 @@ const char* SectionName(Section section) {
 }
 
 const std::vector<Section>& NamedSections() {
-  static const std::vector<Section> sections = {Section::kTop,     Section::kListen,
-                                                Section::kTimer,   Section::kPadding,
-                                                Section::kRemote,  Section::kProposal,
-                                                Section::kSainfo};
+  static const std::vector<Section> sections = {
+      Section::kTop,    Section::kListen,   Section::kTimer, Section::kPadding,
+      Section::kRemote, Section::kProposal, Section::kSainfo};
   return sections;
 }
 

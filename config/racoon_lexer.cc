@@ -177,8 +177,8 @@ class Lexer {
       Advance();
     }
     if (Peek() != ']') {
-      throw ConfigError(token.location, "port \"[" + content +
-                                            "\" has no closing \"]\"; write a port as [500]");
+      throw ConfigError(token.location,
+                        "port \"[" + content + "\" has no closing \"]\"; write a port as [500]");
     }
     Advance();
     if (content == "any") {
@@ -188,8 +188,7 @@ class Lexer {
     uint64_t port = 0;
     const char* last = content.data() + content.size();
     const auto [end, error] = std::from_chars(content.data(), last, port);
-    if (!AllDigits(content) || error != std::errc() || end != last ||
-        port > kMaxPort) {
+    if (!AllDigits(content) || error != std::errc() || end != last || port > kMaxPort) {
       throw ConfigError(token.location, "invalid port \"[" + content +
                                             "]\"; write a port as a number from 0 to 65535 in "
                                             "brackets, such as [500], or [any]");
@@ -219,8 +218,8 @@ class Lexer {
     const char* last = token.text.data() + token.text.size();
     const auto [end, error] = std::from_chars(first, last, token.number, hex ? 16 : 10);
     if (error != std::errc() || end != last) {
-      throw ConfigError(token.location, "number " + Quote(token.text) +
-                                            " is too large; use a value below 2^64");
+      throw ConfigError(token.location,
+                        "number " + Quote(token.text) + " is too large; use a value below 2^64");
     }
     token.kind = TokenKind::kNumber;
   }

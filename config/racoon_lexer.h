@@ -15,11 +15,11 @@
 namespace ipop::config {
 
 enum class TokenKind {
-  kWord,        // keyword or bare value: remote, 3des, modp1024, on
-  kString,      // text is the content without the quotes
-  kNumber,      // `number` contains the value
-  kAddress,     // 10.0.0.1, 10.0.0.0/24, ::1; checked later
-  kPort,        // [500] or [any]; `number` contains the port, `text` is "any" for any
+  kWord,     // keyword or bare value: remote, 3des, modp1024, on
+  kString,   // text is the content without the quotes
+  kNumber,   // `number` contains the value
+  kAddress,  // 10.0.0.1, 10.0.0.0/24, ::1; checked later
+  kPort,     // [500] or [any]; `number` contains the port, `text` is "any" for any
   kOpenBrace,
   kCloseBrace,
   kSemicolon,

@@ -9,8 +9,8 @@
 namespace ipop::config {
 namespace {
 
-constexpr std::string_view kIdentifierTypes[] = {"address", "subnet", "fqdn",
-                                                 "user_fqdn", "keyid", "asn1dn"};
+constexpr std::string_view kIdentifierTypes[] = {"address",   "subnet", "fqdn",
+                                                 "user_fqdn", "keyid",  "asn1dn"};
 
 bool IsIdentifierType(const Token& token) {
   return token.kind == TokenKind::kWord &&
@@ -71,10 +71,10 @@ class Parser {
           return directives;
         case TokenKind::kEnd:
           if (!open_.empty()) {
-            throw ConfigError(token.location,
-                              "end of file inside the \"" + open_.back().name +
-                                  "\" block opened at " + open_.back().brace.ToString() +
-                                  "; add the missing \"}\"");
+            throw ConfigError(token.location, "end of file inside the \"" + open_.back().name +
+                                                  "\" block opened at " +
+                                                  open_.back().brace.ToString() +
+                                                  "; add the missing \"}\"");
           }
           return directives;
         case TokenKind::kSemicolon:
@@ -155,8 +155,8 @@ class Parser {
       if (FindDirective(outer, name.text) != nullptr) {
         throw ConfigError(name.location, Quote(name.text) + " is not allowed " +
                                              InSection(section) + "; is the \"}\" of the " +
-                                             it->name + " block opened at " +
-                                             it->brace.ToString() + " missing before it?");
+                                             it->name + " block opened at " + it->brace.ToString() +
+                                             " missing before it?");
       }
     }
     const std::string suggestion = DidYouMean(name.text, DirectiveNames(section));
@@ -388,8 +388,8 @@ bool Parser::ParseSainfoId(const DirectiveSpec& spec, Directive& directive) {
 void Parser::ParseSainfoHeader(const DirectiveSpec& spec, Directive& directive) {
   const bool anonymous = ParseSainfoId(spec, directive);
   const Token& next = Peek();
-  const bool second_id = next.IsWord("anonymous") || next.IsWord("clientaddr") ||
-                         IsIdentifierType(next);
+  const bool second_id =
+      next.IsWord("anonymous") || next.IsWord("clientaddr") || IsIdentifierType(next);
   if (!anonymous || second_id) {
     ParseSainfoId(spec, directive);
   }

@@ -20,10 +20,11 @@ struct IdentifierName {
   IdentifierType type;
 };
 
-constexpr IdentifierName kIdentifierTypes[] = {
-    {"address", IdentifierType::kAddress}, {"fqdn", IdentifierType::kFqdn},
-    {"user_fqdn", IdentifierType::kUserFqdn}, {"keyid", IdentifierType::kKeyId},
-    {"asn1dn", IdentifierType::kAsn1Dn}};
+constexpr IdentifierName kIdentifierTypes[] = {{"address", IdentifierType::kAddress},
+                                               {"fqdn", IdentifierType::kFqdn},
+                                               {"user_fqdn", IdentifierType::kUserFqdn},
+                                               {"keyid", IdentifierType::kKeyId},
+                                               {"asn1dn", IdentifierType::kAsn1Dn}};
 
 // IDTYPE [file|tag] [VALUE], as the parser left it in `arguments`.
 Identifier ReadIdentifier(const Directive& directive) {
@@ -47,8 +48,9 @@ Identifier ReadIdentifier(const Directive& directive) {
     }
   }
   if (type.text == "subnet") {
-    ThrowAt(type, directive.name + " subnet is not supported yet; use address, fqdn, user_fqdn, "
-                                   "keyid tag or asn1dn");
+    ThrowAt(type, directive.name +
+                      " subnet is not supported yet; use address, fqdn, user_fqdn, "
+                      "keyid tag or asn1dn");
   }
   if (!known) {
     const std::string suggestion = DidYouMean(type.text, names);
@@ -118,8 +120,9 @@ void RacoonResolver::ResolveRemoteHeader(const Directive& directive, RemoteState
   const std::vector<Token>& arguments = directive.arguments;
   for (const Token& token : arguments) {
     if (token.IsWord("inherit")) {
-      ThrowAt(token, "remote inheritance is not supported yet; copy the parent's statements "
-                     "into this block and remove \"inherit\"");
+      ThrowAt(token,
+              "remote inheritance is not supported yet; copy the parent's statements "
+              "into this block and remove \"inherit\"");
     }
   }
   const Token& name = arguments[0];
@@ -128,10 +131,10 @@ void RacoonResolver::ResolveRemoteHeader(const Directive& directive, RemoteState
   } else if (name.kind == TokenKind::kAddress) {
     state.remote.address = ReadIpv4Address(name);
   }
-  if (arguments.size() > 1 && arguments[1].kind == TokenKind::kPort &&
-      arguments[1].text != "any" && arguments[1].number != kIsakmpPort) {
-    ThrowAt(arguments[1], "remote port " + arguments[1].text +
-                              " is not supported yet; peers must use port 500");
+  if (arguments.size() > 1 && arguments[1].kind == TokenKind::kPort && arguments[1].text != "any" &&
+      arguments[1].number != kIsakmpPort) {
+    ThrowAt(arguments[1],
+            "remote port " + arguments[1].text + " is not supported yet; peers must use port 500");
   }
 }
 
@@ -143,8 +146,9 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
     ResolveProposal(directive, state);
   } else if (name == "remote_address") {
     if (remote.name.empty()) {
-      ThrowAt(arguments[0], "remote_address is only for a named remote (remote \"NAME\" { ... }); "
-                            "this block already names its peer in the header");
+      ThrowAt(arguments[0],
+              "remote_address is only for a named remote (remote \"NAME\" { ... }); "
+              "this block already names its peer in the header");
     }
     remote.address = ReadIpv4Address(arguments[0]);
   } else if (name == "exchange_mode") {
@@ -155,15 +159,16 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
     }
   } else if (name == "situation") {
     if (!arguments[0].IsWord("identity_only")) {
-      ThrowAt(arguments[0], "situation " + Quote(arguments[0].text) +
-                                " is not supported yet; use identity_only");
+      ThrowAt(arguments[0],
+              "situation " + Quote(arguments[0].text) + " is not supported yet; use identity_only");
     }
   } else if (name == "my_identifier") {
     remote.my_identifier = ReadIdentifier(directive);
   } else if (name == "peers_identifier") {
     if (remote.peers_identifier) {
-      throw ConfigError(directive.location, "a second peers_identifier is not supported yet; "
-                                            "keep one per remote block");
+      throw ConfigError(directive.location,
+                        "a second peers_identifier is not supported yet; "
+                        "keep one per remote block");
     }
     remote.peers_identifier = ReadIdentifier(directive);
   } else if (name == "verify_identifier") {
@@ -190,8 +195,8 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
     if (arguments[0].IsWord("force")) {
       remote.nat_traversal = NatTraversal::kForce;
     } else {
-      remote.nat_traversal = ReadSwitch(directive, arguments[0]) ? NatTraversal::kOn
-                                                                 : NatTraversal::kOff;
+      remote.nat_traversal =
+          ReadSwitch(directive, arguments[0]) ? NatTraversal::kOn : NatTraversal::kOff;
     }
   } else if (name == "lifetime") {
     state.lifetime = ReadLifetime(directive);
@@ -224,8 +229,9 @@ void RacoonResolver::ResolveExchangeModes(const Directive& directive, RemoteStat
 std::chrono::seconds RacoonResolver::ReadLifetime(const Directive& directive) {
   const std::vector<Token>& arguments = directive.arguments;
   if (arguments[0].IsWord("byte")) {
-    ThrowAt(arguments[0], "lifetime byte is rejected as deprecated, as racoon does; use "
-                          "lifetime time NUMBER sec|min|hour");
+    ThrowAt(arguments[0],
+            "lifetime byte is rejected as deprecated, as racoon does; use "
+            "lifetime time NUMBER sec|min|hour");
   }
   if (!arguments[0].IsWord("time")) {
     ThrowAt(arguments[0], "invalid lifetime type " + Quote(arguments[0].text) +
@@ -258,12 +264,14 @@ void RacoonResolver::ResolveCertificate(const Directive& directive, RemoteState&
     return;
   }
   if (state.has_certificate) {
-    throw ConfigError(directive.location, "certificate_type is already set in this remote; "
-                                          "keep one");
+    throw ConfigError(directive.location,
+                      "certificate_type is already set in this remote; "
+                      "keep one");
   }
   if (arguments.size() < 3) {
-    ThrowAt(arguments[1], "certificate_type x509 needs the certificate and the private key; "
-                          "write certificate_type x509 \"cert.pem\" \"key.pem\";");
+    ThrowAt(arguments[1],
+            "certificate_type x509 needs the certificate and the private key; "
+            "write certificate_type x509 \"cert.pem\" \"key.pem\";");
   }
   state.remote.certificate_file = ResolveCertificateFile(arguments[1], "certificate file");
   state.remote.private_key_file = ResolveCertificateFile(arguments[2], "private key file");
@@ -282,8 +290,8 @@ std::string RacoonResolver::ResolveCertificateFile(const Token& file,
     }
     const std::string& dir = config_.certificate_dir;
     path = dir + (dir.ends_with("/") ? "" : "/") + file.text;
-    origin = " (" + Quote(file.text) + " resolved against path certificate " + Quote(dir) +
-             " at " + certificate_path_location_->ToString() + ")";
+    origin = " (" + Quote(file.text) + " resolved against path certificate " + Quote(dir) + " at " +
+             certificate_path_location_->ToString() + ")";
   }
   if (!options_.check_files) {
     return path;
@@ -291,8 +299,8 @@ std::string RacoonResolver::ResolveCertificateFile(const Token& file,
   struct stat status {};
   if (stat(path.c_str(), &status) != 0) {
     ThrowAt(file, file_kind + " " + Quote(path) + " " +
-                      (errno == ENOENT ? std::string("not found") : std::strerror(errno)) +
-                      origin + "; fix the file name or the path certificate directory");
+                      (errno == ENOENT ? std::string("not found") : std::strerror(errno)) + origin +
+                      "; fix the file name or the path certificate directory");
   }
   if (!S_ISREG(status.st_mode)) {
     ThrowAt(file, file_kind + " " + Quote(path) + " is not a regular file" + origin +
@@ -322,8 +330,7 @@ void RacoonResolver::ResolveProposal(const Directive& directive, RemoteState& st
       proposal.proposal.hash = ReadIkeHash(value, OptionalNumberAt(child.arguments, 1));
       proposal.hash = &value;
     } else if (child.name == "authentication_method") {
-      proposal.proposal.auth_method =
-          ReadAuthMethod(value, OptionalNumberAt(child.arguments, 1));
+      proposal.proposal.auth_method = ReadAuthMethod(value, OptionalNumberAt(child.arguments, 1));
       proposal.auth_method = &value;
     } else if (child.name == "dh_group") {
       proposal.proposal.dh_group = ReadDhGroup(value);
@@ -338,14 +345,15 @@ void RacoonResolver::ResolveProposal(const Directive& directive, RemoteState& st
 void RacoonResolver::CheckRemote(RemoteState& state) {
   RemoteConfig& remote = state.remote;
   if (!state.has_exchange_mode) {
-    throw ConfigError(state.location, state.label + " has no exchange_mode; add "
-                                                    "\"exchange_mode main;\" to the block");
+    throw ConfigError(state.location, state.label +
+                                          " has no exchange_mode; add "
+                                          "\"exchange_mode main;\" to the block");
   }
   if (state.proposals.empty()) {
-    throw ConfigError(state.location,
-                      state.label + " has no proposal block; add proposal { "
-                                    "encryption_algorithm 3des; hash_algorithm sha1; "
-                                    "authentication_method rsasig; dh_group modp1024; }");
+    throw ConfigError(state.location, state.label +
+                                          " has no proposal block; add proposal { "
+                                          "encryption_algorithm 3des; hash_algorithm sha1; "
+                                          "authentication_method rsasig; dh_group modp1024; }");
   }
   for (const ProposalState& proposal : state.proposals) {
     const std::pair<const Token*, std::string_view> required[] = {
@@ -377,21 +385,25 @@ void RacoonResolver::CheckRemote(RemoteState& state) {
                           remote.exchange_modes.end();
   for (const ProposalState& proposal : state.proposals) {
     if (aggressive && proposal.proposal.dh_group != state.proposals.front().proposal.dh_group) {
-      ThrowAt(*proposal.dh_group, "with exchange_mode aggressive every proposal needs the same "
-                                  "dh_group; use " + state.proposals.front().dh_group->text);
+      ThrowAt(*proposal.dh_group,
+              "with exchange_mode aggressive every proposal needs the same "
+              "dh_group; use " +
+                  state.proposals.front().dh_group->text);
     }
   }
 
-  if (remote.my_identifier.type == IdentifierType::kAsn1Dn &&
-      remote.my_identifier.value.empty() && !state.has_certificate) {
-    throw ConfigError(state.location, "my_identifier asn1dn takes the subject of our "
-                                      "certificate, but " + state.label + " has no "
-                                      "certificate_type; add one or give the DN as a value");
+  if (remote.my_identifier.type == IdentifierType::kAsn1Dn && remote.my_identifier.value.empty() &&
+      !state.has_certificate) {
+    throw ConfigError(state.location,
+                      "my_identifier asn1dn takes the subject of our "
+                      "certificate, but " +
+                          state.label +
+                          " has no "
+                          "certificate_type; add one or give the DN as a value");
   }
 }
 
-void RacoonResolver::CheckAuthentication(const RemoteState& state,
-                                         const ProposalState& proposal) {
+void RacoonResolver::CheckAuthentication(const RemoteState& state, const ProposalState& proposal) {
   const Token& method = *proposal.auth_method;
   if (proposal.proposal.auth_method == AuthMethod::kPreSharedKey) {
     if (!psk_user_) {
@@ -400,12 +412,16 @@ void RacoonResolver::CheckAuthentication(const RemoteState& state,
     return;
   }
   if (!state.has_certificate) {
-    ThrowAt(method, "authentication_method rsasig needs certificate_type x509 \"CERT\" \"KEY\"; "
-                    "in " + state.label);
+    ThrowAt(method,
+            "authentication_method rsasig needs certificate_type x509 \"CERT\" \"KEY\"; "
+            "in " +
+                state.label);
   }
   if (state.remote.verify_cert && !state.has_ca) {
-    ThrowAt(method, "authentication_method rsasig with verify_cert on needs ca_type x509 "
-                    "\"CA_CERT\"; in " + state.label + ", or verify_cert off");
+    ThrowAt(method,
+            "authentication_method rsasig with verify_cert on needs ca_type x509 "
+            "\"CA_CERT\"; in " +
+                state.label + ", or verify_cert off");
   }
 }
 

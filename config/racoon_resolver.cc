@@ -30,8 +30,8 @@ struct TimeUnit {
 };
 
 constexpr TimeUnit kTimeUnits[] = {
-    {"sec", 1},     {"secs", 1},     {"second", 1},  {"seconds", 1}, {"min", 60},
-    {"mins", 60},   {"minute", 60},  {"minutes", 60}, {"hour", 3600}, {"hours", 3600},
+    {"sec", 1},   {"secs", 1},    {"second", 1},   {"seconds", 1}, {"min", 60},
+    {"mins", 60}, {"minute", 60}, {"minutes", 60}, {"hour", 3600}, {"hours", 3600},
 };
 
 }  // namespace
@@ -47,8 +47,8 @@ bool ReadSwitch(const Directive& directive, const Token& value) {
   if (value.IsWord("off")) {
     return false;
   }
-  ThrowAt(value, "invalid value " + Quote(value.text) + " for " + directive.name +
-                     "; use on or off");
+  ThrowAt(value,
+          "invalid value " + Quote(value.text) + " for " + directive.name + "; use on or off");
 }
 
 std::chrono::seconds ReadDuration(const Token& number, const Token& unit) {
@@ -122,8 +122,8 @@ bool RacoonResolver::Admit(const Directive& directive) {
       if (!ReadSwitch(directive, directive.arguments.front())) {
         return false;
       }
-      throw ConfigError(directive.location, directive.name + " on is not supported yet: " +
-                                                reason + "; remove the line or set it to off");
+      throw ConfigError(directive.location, directive.name + " on is not supported yet: " + reason +
+                                                "; remove the line or set it to off");
     case Support::kUnsupported:
       throw ConfigError(directive.location, directive.name + " is not supported yet: " + reason +
                                                 "; remove it to run with ipop-espd");
@@ -177,9 +177,9 @@ void RacoonResolver::ResolvePath(const Directive& directive) {
   } else {
     const std::string suggestion = DidYouMean(
         type.text, {"pre_shared_key", "certificate", "pidfile", "include", "script", "backupsa"});
-    ThrowAt(type, "unknown path type " + Quote(type.text) +
-                      (suggestion.empty() ? "; use pre_shared_key, certificate or pidfile"
-                                          : suggestion));
+    ThrowAt(type,
+            "unknown path type " + Quote(type.text) +
+                (suggestion.empty() ? "; use pre_shared_key, certificate or pidfile" : suggestion));
   }
 }
 
@@ -205,8 +205,8 @@ void RacoonResolver::ResolveListen(const Directive& directive) {
   // racoon falls back to port 500 here, which collides with the isakmp
   // socket, so ipop-espd requires the port.
   if (!has_port) {
-    ThrowAt(arguments[0], "isakmp_natt needs a port; write \"isakmp_natt " + arguments[0].text +
-                              " [4500];\"");
+    ThrowAt(arguments[0],
+            "isakmp_natt needs a port; write \"isakmp_natt " + arguments[0].text + " [4500];\"");
   }
   config_.listen.isakmp_natt.push_back(endpoint);
 }

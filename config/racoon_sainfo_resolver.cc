@@ -17,8 +17,8 @@ Ipv4Prefix ReadSainfoAddress(const Token& token) {
     const std::string length = token.text.substr(slash + 1);
     if (length.empty() || length.size() > 2 ||
         length.find_first_not_of("0123456789") != std::string::npos || std::stoi(length) > 32) {
-      ThrowAt(token, "invalid prefix length " + Quote(length) + " in " + token.text +
-                         "; use 0 to 32");
+      ThrowAt(token,
+              "invalid prefix length " + Quote(length) + " in " + token.text + "; use 0 to 32");
     }
     prefix.length = static_cast<uint8_t>(std::stoi(length));
   }
@@ -36,8 +36,9 @@ std::optional<Ipv4Prefix> RacoonResolver::ResolveSainfoId(const std::vector<Toke
     return std::nullopt;
   }
   if (type.IsWord("clientaddr")) {
-    ThrowAt(type, "sainfo clientaddr is not supported yet: it needs Mode Config; use anonymous "
-                  "or an address");
+    ThrowAt(type,
+            "sainfo clientaddr is not supported yet: it needs Mode Config; use anonymous "
+            "or an address");
   }
   if (!type.IsWord("address") && !type.IsWord("subnet")) {
     ThrowAt(type, "sainfo ID type " + type.text + " is not supported yet; use address or subnet");
@@ -52,8 +53,9 @@ std::optional<Ipv4Prefix> RacoonResolver::ResolveSainfoId(const std::vector<Toke
   }
   if (arguments[index].kind == TokenKind::kPort) {
     if (arguments[index].text != "any") {
-      ThrowAt(arguments[index], "sainfo IDs with a port are not supported yet; use [any] or no "
-                                "port");
+      ThrowAt(arguments[index],
+              "sainfo IDs with a port are not supported yet; use [any] or no "
+              "port");
     }
     ++index;
   }
@@ -94,12 +96,14 @@ void RacoonResolver::ResolveSainfo(const Directive& directive) {
     }
   }
   if (sainfo.ciphers.empty()) {
-    throw ConfigError(directive.location, "sainfo has no encryption_algorithm; add for example "
-                                          "\"encryption_algorithm aes 256;\"");
+    throw ConfigError(directive.location,
+                      "sainfo has no encryption_algorithm; add for example "
+                      "\"encryption_algorithm aes 256;\"");
   }
   if (sainfo.integrities.empty()) {
-    throw ConfigError(directive.location, "sainfo has no authentication_algorithm; add for "
-                                          "example \"authentication_algorithm hmac_sha256;\"");
+    throw ConfigError(directive.location,
+                      "sainfo has no authentication_algorithm; add for "
+                      "example \"authentication_algorithm hmac_sha256;\"");
   }
 
   bool integrity_protected = false;

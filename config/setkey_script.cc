@@ -35,7 +35,7 @@ struct NamedProtocol {
 
 // IANA protocol numbers for the names that /etc/protocols uses.
 constexpr NamedProtocol kProtocols[] = {
-    {"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6},  {"udp", 17},
+    {"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6},      {"udp", 17},
     {"gre", 47}, {"esp", 50}, {"ah", 51},  {"ipcomp", 108}, {"sctp", 132},
 };
 
@@ -127,8 +127,10 @@ class SetkeyParser {
 void SetkeyParser::ParseStatement() {
   const SetkeyToken& command = Peek();
   if (command.kind != Kind::kWord) {
-    Fail(command.location, "expected a setkey command (spdadd, spddelete, spdflush, flush), "
-                           "found \"" + command.text + "\"");
+    Fail(command.location,
+         "expected a setkey command (spdadd, spddelete, spdflush, flush), "
+         "found \"" +
+             command.text + "\"");
   }
   Take();
   const std::string origin = command.location.Origin();
@@ -143,8 +145,8 @@ void SetkeyParser::ParseStatement() {
     SetkeyCommand flush{SetkeyCommandType::kFlush, {}, "", origin};
     if (Peek().kind == Kind::kWord) {
       const SetkeyToken& protocol = Take();
-      static const std::vector<std::string> kTypes = {"esp", "ah", "ipcomp", "esp-old", "ah-old",
-                                                      "tcp"};
+      static const std::vector<std::string> kTypes = {"esp",     "ah",     "ipcomp",
+                                                      "esp-old", "ah-old", "tcp"};
       if (std::ranges::find(kTypes, protocol.text) == kTypes.end()) {
         Fail(protocol.location, "unknown SA type \"" + protocol.text + "\" after flush" +
                                     DidYouMean(protocol.text, kTypes) +
@@ -157,16 +159,16 @@ void SetkeyParser::ParseStatement() {
   } else if (command.text == "add" || command.text == "delete") {
     ParseManualSa(command);
   } else if (command.text == "deleteall" || command.text == "get" || command.text == "dump" ||
-             command.text == "spddump" || command.text == "update" ||
-             command.text == "spdupdate") {
-    Fail(command.location, command.text + " is not supported yet in a setkey script; use "
-                                          "spdadd, spddelete, spdflush or flush");
+             command.text == "spddump" || command.text == "update" || command.text == "spdupdate") {
+    Fail(command.location, command.text +
+                               " is not supported yet in a setkey script; use "
+                               "spdadd, spddelete, spdflush or flush");
   } else {
-    const std::string suggestion = DidYouMean(
-        command.text, {"spdadd", "spddelete", "spdflush", "flush", "add", "delete"});
-    Fail(command.location, "unknown setkey command \"" + command.text + "\"" +
-                               (suggestion.empty() ? "; use spdadd, spddelete, spdflush or flush"
-                                                   : suggestion));
+    const std::string suggestion =
+        DidYouMean(command.text, {"spdadd", "spddelete", "spdflush", "flush", "add", "delete"});
+    Fail(command.location,
+         "unknown setkey command \"" + command.text + "\"" +
+             (suggestion.empty() ? "; use spdadd, spddelete, spdflush or flush" : suggestion));
   }
 }
 
@@ -193,22 +195,24 @@ void SetkeyParser::ParseSpd(const SetkeyToken& command, SetkeyCommandType type) 
   policy.selector.source = ParseRange(source, policy.selector.source_port, true);
   const SetkeyToken& destination = TakeWord(name, "a destination range such as 10.0.0.0/24");
   policy.selector.destination = ParseRange(destination, policy.selector.destination_port, true);
-  const SetkeyToken& upper = TakeWord(name, "an upper-layer protocol (any, icmp, tcp, udp or a "
-                                            "number)");
+  const SetkeyToken& upper = TakeWord(name,
+                                      "an upper-layer protocol (any, icmp, tcp, udp or a "
+                                      "number)");
   policy.selector.protocol = ParseUpperspec(upper);
 
   if (Peek().kind == Kind::kWord && Peek().text.find(',') != std::string::npos) {
-    Fail(Peek().location, "ICMP type and code selectors are not supported yet; remove \"" +
-                              Peek().text + "\"");
+    Fail(Peek().location,
+         "ICMP type and code selectors are not supported yet; remove \"" + Peek().text + "\"");
   }
   if (!Peek().Is("-P")) {
     const SetkeyToken& next = Peek();
     if (next.EndsStatement()) {
-      Fail(next.location, "missing policy in " + name + "; add for example \"-P out ipsec "
-                                                        "esp/transport//require\"");
+      Fail(next.location, "missing policy in " + name +
+                              "; add for example \"-P out ipsec "
+                              "esp/transport//require\"");
     }
-    Fail(next.location, "unexpected \"" + next.text + "\" in " + name +
-                            "; expected -P followed by the policy");
+    Fail(next.location,
+         "unexpected \"" + next.text + "\" in " + name + "; expected -P followed by the policy");
   }
   Take();
   ParsePolicy(name, type == SetkeyCommandType::kSpdDelete, policy);
@@ -224,8 +228,9 @@ Ipv4Prefix SetkeyParser::ParseRange(const SetkeyToken& token, uint16_t& port, bo
   if (bracket != std::string_view::npos) {
     const std::string_view port_text = text.substr(bracket + 1);
     if (!port_text.ends_with(']')) {
-      Fail(Offset(token.location, bracket), "port in \"" + token.text + "\" has no closing \"]\"; "
-                                            "write it as 10.0.0.1[80]");
+      Fail(Offset(token.location, bracket), "port in \"" + token.text +
+                                                "\" has no closing \"]\"; "
+                                                "write it as 10.0.0.1[80]");
     }
     const std::string_view number = port_text.substr(0, port_text.size() - 1);
     uint64_t value = 0;
@@ -243,14 +248,14 @@ Ipv4Prefix SetkeyParser::ParseRange(const SetkeyToken& token, uint16_t& port, bo
     const std::string_view length = text.substr(slash + 1);
     uint64_t value = 0;
     if (!allow_prefix) {
-      Fail(Offset(token.location, slash),
-           "an SA address takes no prefix length; remove \"/" + std::string(length) +
-               "\" from \"" + token.text + "\"");
+      Fail(Offset(token.location, slash), "an SA address takes no prefix length; remove \"/" +
+                                              std::string(length) + "\" from \"" + token.text +
+                                              "\"");
     }
     if (!ParseDecimal(length, 32, value)) {
-      Fail(Offset(token.location, slash + 1),
-           "invalid prefix length \"" + std::string(length) + "\" in \"" + token.text +
-               "\"; IPv4 prefix lengths are 0 to 32");
+      Fail(Offset(token.location, slash + 1), "invalid prefix length \"" + std::string(length) +
+                                                  "\" in \"" + token.text +
+                                                  "\"; IPv4 prefix lengths are 0 to 32");
     }
     prefix.length = static_cast<uint8_t>(value);
   }
@@ -306,9 +311,9 @@ uint8_t SetkeyParser::ParseUpperspec(const SetkeyToken& token) {
     names.emplace_back(protocol.name);
   }
   const std::string suggestion = DidYouMean(token.text, names);
-  Fail(token.location, "unknown upper-layer protocol \"" + token.text + "\"" +
-                           (suggestion.empty() ? "; use any, icmp, tcp, udp or a number 0-255"
-                                               : suggestion));
+  Fail(token.location,
+       "unknown upper-layer protocol \"" + token.text + "\"" +
+           (suggestion.empty() ? "; use any, icmp, tcp, udp or a number 0-255" : suggestion));
 }
 
 // DIRECTION [discard | none | ipsec RULE]
@@ -333,8 +338,8 @@ void SetkeyParser::ParsePolicy(const std::string& command, bool direction_only,
 
   const SetkeyToken& action = TakeWord(command, "a policy (ipsec, none or discard)");
   if (action.Is("prio") || action.Is("priority")) {
-    Fail(action.location, "policy priorities are not supported yet; remove \"" + action.text +
-                              "\" and its value");
+    Fail(action.location,
+         "policy priorities are not supported yet; remove \"" + action.text + "\" and its value");
   }
   if (action.Is("none")) {
     policy.action = esp::PolicyAction::kBypass;
@@ -345,8 +350,9 @@ void SetkeyParser::ParsePolicy(const std::string& command, bool direction_only,
     return;
   }
   if (action.Is("entrust") || action.Is("bypass")) {
-    Fail(action.location, "policy " + action.text + " is not supported yet; use ipsec, none or "
-                                                    "discard");
+    Fail(action.location, "policy " + action.text +
+                              " is not supported yet; use ipsec, none or "
+                              "discard");
   }
   if (!action.Is("ipsec")) {
     const std::string suggestion = DidYouMean(action.text, {"ipsec", "none", "discard"});
@@ -377,15 +383,16 @@ void SetkeyParser::ParseRule(const SetkeyToken& token, esp::Policy& policy) {
     start = slash + 1;
   }
   if (parts.size() < 2 || parts.size() > 4) {
-    Fail(token.location, "invalid rule \"" + token.text + "\"; write it as "
-                                                          "esp/transport//require");
+    Fail(token.location, "invalid rule \"" + token.text +
+                             "\"; write it as "
+                             "esp/transport//require");
   }
   if (parts[0] == "ah" || parts[0] == "ipcomp") {
     Fail(token.location, parts[0] + " is not supported yet; use esp");
   }
   if (parts[0] != "esp") {
-    Fail(token.location, "unknown protocol \"" + parts[0] + "\" in rule \"" + token.text +
-                             "\"; use esp");
+    Fail(token.location,
+         "unknown protocol \"" + parts[0] + "\" in rule \"" + token.text + "\"; use esp");
   }
 
   const SourceLocation mode_location = Offset(token.location, offsets[1]);
@@ -428,9 +435,9 @@ void SetkeyParser::ParseRule(const SetkeyToken& token, esp::Policy& policy) {
     Fail(level_location, "unique with a fixed reqid is not supported yet; write unique");
   } else {
     const std::string suggestion = DidYouMean(level, {"require", "use", "unique", "default"});
-    Fail(level_location, "unknown level \"" + level + "\"" +
-                             (suggestion.empty() ? "; use require, use, unique or default"
-                                                 : suggestion));
+    Fail(level_location,
+         "unknown level \"" + level + "\"" +
+             (suggestion.empty() ? "; use require, use, unique or default" : suggestion));
   }
 }
 
@@ -443,8 +450,8 @@ void SetkeyParser::ParseManualSa(const SetkeyToken& command) {
   ParseRange(TakeWord(name, "a source address"), port, false);
   ParseRange(TakeWord(name, "a destination address"), port, false);
   const SetkeyToken& protocol = TakeWord(name, "an SA type (esp, ah or ipcomp)");
-  static const std::vector<std::string> kTypes = {"esp", "ah", "ipcomp", "esp-old", "ah-old",
-                                                  "tcp"};
+  static const std::vector<std::string> kTypes = {"esp",     "ah",     "ipcomp",
+                                                  "esp-old", "ah-old", "tcp"};
   if (std::ranges::find(kTypes, protocol.text) == kTypes.end()) {
     Fail(protocol.location, "unknown SA type \"" + protocol.text + "\"" +
                                 DidYouMean(protocol.text, kTypes) + "; use esp, ah or ipcomp");
@@ -461,8 +468,9 @@ void SetkeyParser::ParseManualSa(const SetkeyToken& command) {
     ParseSaExtensionsAndAlgorithms(name);
   }
   ExpectSemicolon(name);
-  Fail(command.location, name + " (a manual SA) is not supported yet: ipop-espd negotiates "
-                                "every SA with IKE; remove the command");
+  Fail(command.location, name +
+                             " (a manual SA) is not supported yet: ipop-espd negotiates "
+                             "every SA with IKE; remove the command");
 }
 
 void SetkeyParser::ParseSaExtensionsAndAlgorithms(const std::string& command) {

@@ -97,8 +97,7 @@ TEST(ConfigMutationTest, RacoonConfFailsCleanly) {
 }
 
 TEST(ConfigMutationTest, SetkeyScriptFailsCleanly) {
-  CheckMutations(kSetkeySample,
-                 [](const std::string& text) { ParseSetkeyText(text, "m.setkey"); });
+  CheckMutations(kSetkeySample, [](const std::string& text) { ParseSetkeyText(text, "m.setkey"); });
 }
 
 TEST(ConfigMutationTest, PskTextFailsCleanly) {

@@ -45,15 +45,17 @@ TEST(PskFileTest, MalformedLinesAreRejected) {
     ParsePskText("10.0.0.1 good\n10.0.0.2 0x123\n", "psk.txt");
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_STREQ(error.what(), "psk.txt:2:10: invalid hexadecimal key; write an even number of "
-                               "hex digits after 0x");
+    EXPECT_STREQ(error.what(),
+                 "psk.txt:2:10: invalid hexadecimal key; write an even number of "
+                 "hex digits after 0x");
   }
   try {
     ParsePskText("  10.0.0.3\n", "psk.txt");
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_STREQ(error.what(), "psk.txt:1:3: identifier \"10.0.0.3\" has no key; write "
-                               "\"10.0.0.3 KEY\" on one line");
+    EXPECT_STREQ(error.what(),
+                 "psk.txt:1:3: identifier \"10.0.0.3\" has no key; write "
+                 "\"10.0.0.3 KEY\" on one line");
   }
 }
 
@@ -66,8 +68,7 @@ TEST(PskFileTest, GroupOrOtherAccessIsRejected) {
       LoadPskFile(path);
       FAIL() << "mode " << std::oct << mode << " was accepted";
     } catch (const ConfigError& error) {
-      EXPECT_NE(std::string(error.what()).find("run \"chmod 600 " + path + "\""),
-                std::string::npos)
+      EXPECT_NE(std::string(error.what()).find("run \"chmod 600 " + path + "\""), std::string::npos)
           << error.what();
     }
   }

@@ -67,8 +67,9 @@ TEST(RacoonConfErrorTest, UnexpectedTokenOnSameLine) {
 TEST(RacoonConfErrorTest, UnclosedBlockAtEndOfFile) {
   std::string text = kValid;
   text.erase(text.rfind('}'));
-  EXPECT_EQ(LoadError(text), "t.conf:16:1: end of file inside the \"sainfo\" block opened at "
-                             "t.conf:13:18; add the missing \"}\"");
+  EXPECT_EQ(LoadError(text),
+            "t.conf:16:1: end of file inside the \"sainfo\" block opened at "
+            "t.conf:13:18; add the missing \"}\"");
 }
 
 TEST(RacoonConfErrorTest, MissingInnerBraceIsNamed) {
@@ -118,12 +119,11 @@ TEST(RacoonConfErrorTest, UnsupportedDirectives) {
             "it to run with ipop-espd");
   EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; proposal_check strict;")),
             "");
-  EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; xauth_login \"u\";")),
-            "");
+  EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; xauth_login \"u\";")), "");
   EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; ike_frag on;")), "");
-  EXPECT_NE(LoadError(Change("exchange_mode main;",
-                             "exchange_mode main; script \"up.sh\" phase1_up;")),
-            "");
+  EXPECT_NE(
+      LoadError(Change("exchange_mode main;", "exchange_mode main; script \"up.sh\" phase1_up;")),
+      "");
   EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; generate_policy on;")),
             "");
   EXPECT_NE(LoadError(std::string("include \"other.conf\";\n") + kValid), "");
@@ -174,9 +174,9 @@ TEST(RacoonConfErrorTest, WrongValues) {
             "t.conf:3:17: unknown exchange mode \"mian\"; did you mean \"main\"?");
   EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; verify_cert yes;")),
             "t.conf:3:35: invalid value \"yes\" for verify_cert; use on or off");
-  EXPECT_EQ(LoadError(Change("exchange_mode main;",
-                             "exchange_mode main; lifetime time 1 fortnight;")),
-            "t.conf:3:39: unknown time unit \"fortnight\"; use sec, min or hour");
+  EXPECT_EQ(
+      LoadError(Change("exchange_mode main;", "exchange_mode main; lifetime time 1 fortnight;")),
+      "t.conf:3:39: unknown time unit \"fortnight\"; use sec, min or hour");
 }
 
 TEST(RacoonConfErrorTest, BadPortInListen) {
@@ -203,10 +203,10 @@ TEST(RacoonConfErrorTest, MissingRequiredStatements) {
   EXPECT_EQ(LoadError(Change("  ca_type x509 \"ca.pem\";\n", "")),
             "t.conf:8:27: authentication_method rsasig with verify_cert on needs ca_type x509 "
             "\"CA_CERT\"; in remote anonymous, or verify_cert off");
-  EXPECT_EQ(LoadError(Change("authentication_method rsasig;",
-                             "authentication_method pre_shared_key;")),
-            "t.conf:9:27: authentication_method pre_shared_key needs a key file; add path "
-            "pre_shared_key \"/etc/racoon/psk.txt\"; at the top level");
+  EXPECT_EQ(
+      LoadError(Change("authentication_method rsasig;", "authentication_method pre_shared_key;")),
+      "t.conf:9:27: authentication_method pre_shared_key needs a key file; add path "
+      "pre_shared_key \"/etc/racoon/psk.txt\"; at the top level");
   EXPECT_EQ(LoadError(Change("  authentication_algorithm hmac_sha1;\n", "")),
             "t.conf:13:1: sainfo has no authentication_algorithm; add for example "
             "\"authentication_algorithm hmac_sha256;\"");
@@ -230,7 +230,8 @@ TEST(RacoonConfErrorTest, MissingCertificateFileNamesResolvedPath) {
   EXPECT_EQ(LoadError(missing, true),
             "t.conf:4:36: private key file \"" + dir.File("certs") +
                 "/node.key\" not found (\"node.key\" resolved against path certificate \"" +
-                dir.File("certs") + "\" at t.conf:1:1); fix the file name or the path "
+                dir.File("certs") +
+                "\" at t.conf:1:1); fix the file name or the path "
                 "certificate directory");
 }
 
@@ -240,8 +241,9 @@ TEST(RacoonConfErrorTest, DuplicateSections) {
   const std::string sainfo =
       std::string(kValid) +
       "sainfo anonymous {\n  encryption_algorithm aes;\n  authentication_algorithm hmac_sha1;\n}\n";
-  EXPECT_EQ(LoadError(sainfo), "t.conf:17:1: duplicate sainfo for the same IDs; the first is at "
-                               "t.conf:13; merge the two blocks");
+  EXPECT_EQ(LoadError(sainfo),
+            "t.conf:17:1: duplicate sainfo for the same IDs; the first is at "
+            "t.conf:13; merge the two blocks");
 }
 
 TEST(RacoonConfErrorTest, LexerErrors) {

@@ -259,9 +259,9 @@ TEST(RacoonConfTest, EveryImplementedDirectiveMaps) {
   EXPECT_EQ(exact.local->ToString(), "10.0.0.0/24");
   EXPECT_EQ(exact.remote->ToString(), "10.0.1.0/24");
   EXPECT_FALSE(exact.pfs_group.has_value());
-  EXPECT_EQ(exact.ciphers, (std::vector<crypto::EspCipher>{crypto::EspCipher::kAesCbc,
-                                                            crypto::EspCipher::k3desCbc,
-                                                            crypto::EspCipher::kAesGcm16}));
+  EXPECT_EQ(exact.ciphers,
+            (std::vector<crypto::EspCipher>{crypto::EspCipher::kAesCbc, crypto::EspCipher::k3desCbc,
+                                            crypto::EspCipher::kAesGcm16}));
   EXPECT_EQ(exact.cipher_key_bits, (std::vector<size_t>{128, 0, 256}));
   EXPECT_EQ(exact.integrities,
             (std::vector<crypto::EspIntegrity>{crypto::EspIntegrity::kHmacSha256_128,

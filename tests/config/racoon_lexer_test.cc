@@ -14,14 +14,14 @@ TEST(RacoonLexerTest, ClassifiesTokens) {
       "t.conf");
 
   const std::vector<std::pair<TokenKind, std::string>> expected = {
-      {TokenKind::kWord, "isakmp"},    {TokenKind::kAddress, "10.0.0.1"},
-      {TokenKind::kPort, "500"},       {TokenKind::kSemicolon, ";"},
-      {TokenKind::kWord, "x"},         {TokenKind::kString, "a b"},
-      {TokenKind::kNumber, "0x1F"},    {TokenKind::kNumber, "42"},
-      {TokenKind::kComma, ","},        {TokenKind::kOpenBrace, "{"},
-      {TokenKind::kCloseBrace, "}"},   {TokenKind::kPort, "any"},
-      {TokenKind::kAddress, "::1"},    {TokenKind::kAddress, "10.0.0.0/24"},
-      {TokenKind::kWord, "3des"},      {TokenKind::kEnd, ""},
+      {TokenKind::kWord, "isakmp"},  {TokenKind::kAddress, "10.0.0.1"},
+      {TokenKind::kPort, "500"},     {TokenKind::kSemicolon, ";"},
+      {TokenKind::kWord, "x"},       {TokenKind::kString, "a b"},
+      {TokenKind::kNumber, "0x1F"},  {TokenKind::kNumber, "42"},
+      {TokenKind::kComma, ","},      {TokenKind::kOpenBrace, "{"},
+      {TokenKind::kCloseBrace, "}"}, {TokenKind::kPort, "any"},
+      {TokenKind::kAddress, "::1"},  {TokenKind::kAddress, "10.0.0.0/24"},
+      {TokenKind::kWord, "3des"},    {TokenKind::kEnd, ""},
   };
   ASSERT_EQ(tokens.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {

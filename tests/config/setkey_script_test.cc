@@ -64,8 +64,9 @@ TEST(SetkeyScriptTest, HostBitsWarnAndMask) {
   EXPECT_EQ(script.commands[0].policy.selector.source, Prefix("192.168.0.0", 16));
   EXPECT_EQ(script.commands[0].policy.selector.destination, Prefix("192.168.0.0", 16));
   ASSERT_EQ(script.warnings.size(), 2u);
-  EXPECT_EQ(script.warnings[0], "ipop.setkey:1: prefix 192.168.1.0/16 has host bits set; setkey "
-                                "reads it as 192.168.0.0/16");
+  EXPECT_EQ(script.warnings[0],
+            "ipop.setkey:1: prefix 192.168.1.0/16 has host bits set; setkey "
+            "reads it as 192.168.0.0/16");
   EXPECT_NE(log.find("WARNING: ipop.setkey:1: prefix 192.168.1.0/16 has host bits set"),
             std::string::npos)
       << log;
@@ -174,9 +175,8 @@ TEST(SetkeyScriptTest, PolicyErrors) {
             "s.conf:1:58: unknown level \"requre\"; did you mean \"require\"?");
   EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/tunnel//require;"),
             "s.conf:1:54: tunnel mode needs endpoints; write esp/tunnel/SRC-DST/require");
-  EXPECT_EQ(
-      ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//unique:5;"),
-      "s.conf:1:58: unique with a fixed reqid is not supported yet; write unique");
+  EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//unique:5;"),
+            "s.conf:1:58: unique with a fixed reqid is not supported yet; write unique");
   EXPECT_EQ(ParseError("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//require "
                        "esp/transport//require;"),
             "s.conf:1:66: a second rule (an SA bundle) is not supported yet; keep one esp rule");
@@ -197,8 +197,9 @@ TEST(SetkeyScriptTest, StatementErrors) {
   EXPECT_EQ(ParseError("flush bogus;"),
             "s.conf:1:7: unknown SA type \"bogus\" after flush; use esp, ah, ipcomp or nothing "
             "for all");
-  EXPECT_EQ(ParseError("spdadd 10.0.0.1"), "s.conf:1:16: missing a destination range such as "
-                                           "10.0.0.0/24 in spdadd");
+  EXPECT_EQ(ParseError("spdadd 10.0.0.1"),
+            "s.conf:1:16: missing a destination range such as "
+            "10.0.0.0/24 in spdadd");
 }
 
 TEST(SetkeyScriptTest, ManualSasParseThenReject) {
