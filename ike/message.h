@@ -42,8 +42,10 @@ class Message {
   // by the plaintext, padding included).
   ByteView bytes() const { return *bytes_; }
   // Bytes after the header: the ciphertext when the E flag is set and the
-  // payloads are not parsed yet.
-  ByteView body() const { return bytes().subspan(kIsakmpHeaderSize); }
+  // payloads are not parsed yet. Empty for a default-constructed Message.
+  ByteView body() const {
+    return bytes().size() < kIsakmpHeaderSize ? ByteView{} : bytes().subspan(kIsakmpHeaderSize);
+  }
   // Offset just past the last payload; smaller than bytes().size() only when
   // padding follows a decrypted payload chain.
   size_t chain_end() const { return chain_end_; }

@@ -367,6 +367,10 @@ TEST_F(RacoonCaptureTest, QuickModePayloads) {
     EXPECT_EQ(ToHex(ids[0]->body), ToHex(log_a_->Get("IDci:")));
     EXPECT_EQ(ToHex(ids[1]->body), ToHex(log_a_->Get("IDcr:")));
   }
+  // Nonces as tshark 4.0.17 decodes them with wireshark/ikev1_decryption_table.
+  EXPECT_EQ(ToHex(first.Find(PayloadType::kNonce)->body), "e91f3fe7bdae60565e802fca77a4b6ec");
+  EXPECT_EQ(ToHex(second.Find(PayloadType::kNonce)->body), "bb67d39d4dda68dbfe1407043db73b4c");
+
   // The Quick Mode KE values are the second DH key pairs of each side.
   EXPECT_EQ(ToHex(ParseKeyExchangePayload(first.Find(PayloadType::kKeyExchange)->body)->public_value),
             ToHex(log_a_->Get("compute DH's public.", 1)));
@@ -410,6 +414,66 @@ TEST_F(RacoonCaptureTest, TruncatedCaptureMessagesFail) {
       EXPECT_FALSE(ParseMessage(ByteView(bytes).first(size)).has_value()) << "message " << i << " size " << size;
     }
   }
+}
+
+// Parses every payload body of `message` with its typed parser; only the
+// absence of crashes and sanitizer reports matters here.
+void ParseEveryBody(const Message& message) {
+  for (const Payload& payload : message.payloads()) {
+    switch (payload.type) {
+      case PayloadType::kSa:
+        (void)ParseSaPayload(payload.body);
+        break;
+      case PayloadType::kIdentification:
+        (void)ParseIdentificationPayload(payload.body);
+        break;
+      case PayloadType::kNotification:
+        (void)ParseNotificationPayload(payload.body);
+        break;
+      case PayloadType::kDelete:
+        (void)ParseDeletePayload(payload.body);
+        break;
+      case PayloadType::kCertificate:
+        (void)ParseCertificatePayload(payload.body);
+        break;
+      case PayloadType::kNonce:
+        (void)ParseNoncePayload(payload.body);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+TEST_F(RacoonCaptureTest, MutatedMessagesNeverCrash) {
+  // Each byte of each plaintext message and decrypted body is replaced by
+  // three values; the parsers must return, whatever the result.
+  std::vector<Bytes> inputs;
+  for (size_t i = 0; i < captured_->size(); ++i) {
+    // Decrypted bodies lose their padding so that ParseMessage accepts them.
+    const Message message = i < kFirstEncrypted ? Parse(i) : Decrypt(i);
+    Bytes input(message.bytes().begin(), message.bytes().begin() + message.chain_end());
+    StoreU32(MutableByteView(input).subspan(24, 4), static_cast<uint32_t>(input.size()));
+    input[19] &= ~std::byte{kFlagEncryption};
+    ASSERT_TRUE(ParseMessage(input).has_value()) << "message " << i;
+    inputs.push_back(std::move(input));
+  }
+  size_t parsed_count = 0;
+  for (const Bytes& input : inputs) {
+    for (size_t offset = kIsakmpHeaderSize; offset < input.size(); ++offset) {
+      for (uint8_t value : {uint8_t{0x00}, uint8_t{0xff}, uint8_t{0x04}}) {
+        Bytes mutated = input;
+        mutated[offset] = std::byte{value};
+        const auto message = ParseMessage(mutated);
+        if (message) {
+          ++parsed_count;
+          ParseEveryBody(*message);
+        }
+      }
+    }
+  }
+  // Mutations inside opaque bodies (certificate, signature) still parse.
+  EXPECT_GT(parsed_count, 0u);
 }
 
 TEST_F(RacoonCaptureTest, BuilderReproducesPlaintextMessages) {
