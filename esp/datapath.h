@@ -13,10 +13,11 @@
 // logging on the packet path is rate-limited.
 //
 // Packets without an SA: the worker requests an acquire from the backend at
-// most once per acquire_interval per (policy, destination). It holds up to
-// max_held_packets_per_destination packets for that destination and sends
-// them once the SA appears. Packets still held after hold_timeout are
-// dropped.
+// most once per acquire_interval per (policy, destination). The limit is
+// per worker, so N workers may request up to N acquires in one interval.
+// The worker holds up to max_held_packets_per_destination packets for that
+// destination and sends them once the SA appears. Packets still held after
+// hold_timeout are dropped.
 #ifndef IPOP_ESP_DATAPATH_H_
 #define IPOP_ESP_DATAPATH_H_
 
