@@ -114,6 +114,7 @@ class SetkeyParser {
   uint8_t ParseUpperspec(const SetkeyToken& token);
   void ParsePolicy(const std::string& command, bool direction_only, esp::Policy& policy);
   void ParseRule(const SetkeyToken& token, esp::Policy& policy);
+  esp::IpsecLevel ParseLevel(const std::string& level, const SourceLocation& location) const;
   void ParseManualSa(const SetkeyToken& command);
   void ParseSaExtensionsAndAlgorithms(const std::string& command);
   void ParseKey(const std::string& command, const std::string& option);
@@ -423,22 +424,30 @@ void SetkeyParser::ParseRule(const SetkeyToken& token, esp::Policy& policy) {
   const std::string level = parts.size() > 3 ? parts[3] : "";
   const SourceLocation level_location =
       parts.size() > 3 ? Offset(token.location, offsets[3]) : token.location;
+  policy.level = ParseLevel(level, level_location);
+}
+
+// require | use | unique | default, or empty for default.
+esp::IpsecLevel SetkeyParser::ParseLevel(const std::string& level,
+                                         const SourceLocation& location) const {
   if (level.empty() || level == "default") {
-    policy.level = esp::IpsecLevel::kDefault;
-  } else if (level == "require") {
-    policy.level = esp::IpsecLevel::kRequire;
-  } else if (level == "use") {
-    policy.level = esp::IpsecLevel::kUse;
-  } else if (level == "unique") {
-    policy.level = esp::IpsecLevel::kUnique;
-  } else if (level.starts_with("unique:")) {
-    Fail(level_location, "unique with a fixed reqid is not supported yet; write unique");
-  } else {
-    const std::string suggestion = DidYouMean(level, {"require", "use", "unique", "default"});
-    Fail(level_location,
-         "unknown level \"" + level + "\"" +
-             (suggestion.empty() ? "; use require, use, unique or default" : suggestion));
+    return esp::IpsecLevel::kDefault;
   }
+  if (level == "require") {
+    return esp::IpsecLevel::kRequire;
+  }
+  if (level == "use") {
+    return esp::IpsecLevel::kUse;
+  }
+  if (level == "unique") {
+    return esp::IpsecLevel::kUnique;
+  }
+  if (level.starts_with("unique:")) {
+    Fail(location, "unique with a fixed reqid is not supported yet; write unique");
+  }
+  const std::string suggestion = DidYouMean(level, {"require", "use", "unique", "default"});
+  Fail(location, "unknown level \"" + level + "\"" +
+                     (suggestion.empty() ? "; use require, use, unique or default" : suggestion));
 }
 
 // Parses add and delete for their syntax, then rejects them: a manual SA
