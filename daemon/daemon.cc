@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <utility>
 
 #include "base/log.h"
@@ -18,6 +19,19 @@ namespace {
 
 Error WithContext(std::string_view context, const Error& error) {
   return Error{error.code, std::string(context) + ": " + error.detail, error.notify};
+}
+
+// The datapath carries IPv4 only, so the TUN device gets no IPv6 link-local
+// address and sends no router or multicast listener solicitations into it.
+// Best effort: a kernel without IPv6 has no such setting.
+void DisableIpv6(const std::string& ifname) {
+  const std::string path = "/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6";
+  std::ofstream setting(path);
+  setting << "1\n";
+  setting.flush();
+  if (!setting) {
+    IPOP_LOG(kDebug) << "cannot disable IPv6 on " << ifname << " through " << path;
+  }
 }
 
 bool IsOutboundIpsec(const esp::Policy& policy) {
@@ -96,6 +110,7 @@ Result<void> Daemon::SetUpTun() {
   if (auto excluded = esp::xfrm::ExcludeInterfaceFromXfrm(tun_->name()); !excluded) {
     return std::unexpected(WithContext("fail-closed guard", excluded.error()));
   }
+  DisableIpv6(tun_->name());
   if (auto up = routes_->socket().SetLinkUp(tun_->ifindex()); !up) {
     return std::unexpected(up.error());
   }
@@ -125,6 +140,17 @@ Result<void> Daemon::SetUpPolicies() {
 Result<void> Daemon::SetUpSockets() {
   ike_sockets_ = std::make_unique<IkeSockets>(io_, options_.fwmark, esp::xfrm::BypassSocketPolicies);
   const config::ListenConfig& listen = configuration_.runtime.listen;
+  for (const auto* endpoints : {&listen.isakmp, &listen.isakmp_natt}) {
+    for (const Endpoint& local : *endpoints) {
+      // IKE needs the real local address for NAT-D hashes and for choosing
+      // the socket of a reply, and a wildcard socket does not report it.
+      if (local.address.value() == 0) {
+        return Fail(ErrorCode::kUnsupported, "listen address " + local.ToString() +
+                                                 " is not supported yet; name each local address in "
+                                                 "`listen { isakmp ADDRESS [500]; }`");
+      }
+    }
+  }
   for (const Endpoint& local : listen.isakmp) {
     if (auto opened = ike_sockets_->Open(local, false); !opened) {
       return opened;

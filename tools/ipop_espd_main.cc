@@ -71,8 +71,12 @@ int main(int argc, char** argv) {
   try {
     configuration = ipop::daemon::LoadConfiguration(options->config_file, options->setkey_file);
   } catch (const ipop::config::ConfigError& error) {
-    std::cerr << "ipop-espd: " << error.what() << "\n";
+    // Log lines go to stderr unless -l named a file, and then the operator
+    // still needs to see why the start failed.
     IPOP_LOG(kError) << error.what();
+    if (options->log_file) {
+      std::cerr << "ipop-espd: " << error.what() << "\n";
+    }
     return 1;
   }
 
