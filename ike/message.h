@@ -86,8 +86,9 @@ Result<Message> ParseMessage(ByteView datagram);
 // kMaxPaddingSize of them.
 Result<Message> ParseDecryptedMessage(const Message& encrypted, ByteView plaintext);
 
-// Padding accepted after a decrypted chain. RFC 2409 Appendix B pads to the
-// cipher block size; a few implementations add more, none beyond 255.
+// Limit on the padding accepted after a decrypted chain. RFC 2409 Appendix B
+// pads to the cipher block size; the limit leaves room for peers that pad
+// more while bounding what a wrong-key decryption can pass off as padding.
 inline constexpr size_t kMaxPaddingSize = 256;
 
 // Smallest body each payload type can have, RFC 2408 §3.4-§3.15, RFC 3947

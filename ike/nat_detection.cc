@@ -54,8 +54,8 @@ NatDetectionResult DetectNat(crypto::HashAlgorithm hash, const Cookie& initiator
                              std::span<const Bytes> received_hashes) {
   NatDetectionResult result;
   if (received_hashes.empty()) {
-    // TODO(ike): a peer that announced NAT-T but sent no NAT-D is treated as
-    // "no NAT"; RFC 3947 §3.2 requires at least two NAT-D payloads.
+    // TODO(ike): a peer that announced NAT-T but sent no NAT-D payload is
+    // treated as not behind a NAT; the exchange may want to reject it.
     return result;
   }
   const Bytes expected_local = ComputeNatDHash(hash, initiator_cookie, responder_cookie, local);

@@ -145,6 +145,30 @@ TEST(PcapFileTest, StripsNonEspMarkerOn4500) {
   std::filesystem::remove(path);
 }
 
+TEST(PcapFileTest, ReadsBigEndianNanosecondSll) {
+  // Big-endian header with the nanosecond magic and Linux cooked capture
+  // (SLL): 16-byte link header with the protocol type at offset 14.
+  const Bytes packet = UdpPacket(500, 500, HexToBytes("0102"));
+  Bytes file = HexToBytes("a1b23c4d 0002 0004 00000000 00000000 0000ffff 00000071");
+  ByteWriter record;
+  record.WriteU32(1000);
+  record.WriteU32(123456789);
+  record.WriteU32(static_cast<uint32_t>(16 + packet.size()));
+  record.WriteU32(static_cast<uint32_t>(16 + packet.size()));
+  record.WriteBytes(HexToBytes("0000 0001 0006 020000000001 0000 0800"));
+  record.WriteBytes(packet);
+  Append(file, record.bytes());
+
+  const std::string path = WriteTempFile("sll.pcap", file);
+  const auto parsed = ReadPcapFile(path);
+  ASSERT_TRUE(parsed.has_value()) << ToString(parsed.error());
+  EXPECT_EQ(parsed->link_type, kLinkTypeLinuxSll);
+  ASSERT_EQ(parsed->records.size(), 1u);
+  EXPECT_EQ(parsed->records[0].timestamp_us, 1000123456ull);
+  EXPECT_EQ(ToHex(parsed->records[0].ipv4), ToHex(packet));
+  std::filesystem::remove(path);
+}
+
 TEST(PcapFileTest, RejectsBrokenFiles) {
   EXPECT_FALSE(ReadPcapFile("/nonexistent/ipop.pcap").has_value());
 

@@ -2,6 +2,7 @@
 // IPv4, UDP and ESP layers of the captured packets. Supports the link types
 // Ethernet (1), raw IPv4 (101, 228), Linux cooked capture SLL (113) and
 // SLL2 (276), in either byte order, with microsecond or nanosecond stamps.
+// NOTE: the SLL2 and VLAN-tagged Ethernet paths have no test yet.
 #ifndef IPOP_TESTS_SUPPORT_PCAP_FILE_H_
 #define IPOP_TESTS_SUPPORT_PCAP_FILE_H_
 
