@@ -14,9 +14,7 @@ constexpr std::string_view kXauthReason =
 
 constexpr DirectiveSpec kTopDirectives[] = {
     {"path", kImplemented, kPath, Body::kSemicolon, Section::kTop, "", "path TYPE \"PATH\";"},
-    {"include", kUnsupported, kString, Body::kSemicolon, Section::kTop,
-     "include files are not read; copy the included file's content into this file",
-     "include \"FILE\";"},
+    {"include", kImplemented, kString, Body::kSemicolon, Section::kTop, "", "include \"FILE\";"},
     {"privsep", kUnsupported, kNone, Body::kBlock, Section::kAnything,
      "privilege separation is not implemented; ipop-espd runs as one process", "privsep { ... }"},
     {"pfkey_buffer", kIgnored, kNumber, Body::kSemicolon, Section::kTop,

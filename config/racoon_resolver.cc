@@ -95,11 +95,7 @@ RacoonResolver::RacoonResolver(const SyntaxTree& tree, const LoadOptions& option
 }
 
 RuntimeConfig RacoonResolver::Run() {
-  for (const Directive& directive : tree_.directives) {
-    if (Admit(directive)) {
-      ResolveTop(directive);
-    }
-  }
+  ResolveTopLevel(tree_.directives);
   ApplyTimers();
   FinishPreSharedKey();
   return std::move(config_);
@@ -133,8 +129,18 @@ bool RacoonResolver::Admit(const Directive& directive) {
   return false;
 }
 
+void RacoonResolver::ResolveTopLevel(const std::vector<Directive>& directives) {
+  for (const Directive& directive : directives) {
+    if (Admit(directive)) {
+      ResolveTop(directive);
+    }
+  }
+}
+
 void RacoonResolver::ResolveTop(const Directive& directive) {
-  if (directive.name == "path") {
+  if (directive.name == "include") {
+    ResolveInclude(directive);
+  } else if (directive.name == "path") {
     ResolvePath(directive);
   } else if (directive.name == "listen") {
     for (const Directive& child : directive.children) {
@@ -168,7 +174,9 @@ void RacoonResolver::ResolvePath(const Directive& directive) {
     certificate_path_location_ = directive.location;
   } else if (type.text == "pidfile") {
     config_.pidfile = value.starts_with("/") ? value : std::string(kPidfileDirectory) + value;
-  } else if (type.text == "include" || type.text == "script" || type.text == "backupsa") {
+  } else if (type.text == "include") {
+    include_dir_ = value;
+  } else if (type.text == "script" || type.text == "backupsa") {
     const std::string notice = directive.location.ToString() + ": path " + type.text +
                                " is accepted and ignored: ipop-espd reads no " + type.text +
                                " files";

@@ -51,6 +51,9 @@ class RacoonResolver {
   void ResolveListen(const Directive& directive);
   void ResolveTimer(const Directive& directive);
   void ResolveLog(const Directive& directive);
+  // racoon_include.cc
+  void ResolveInclude(const Directive& directive);
+  void ResolveTopLevel(const std::vector<Directive>& directives);
   void ApplyTimers();
 
   // racoon_remote_resolver.cc
@@ -79,6 +82,8 @@ class RacoonResolver {
   RuntimeConfig config_;
 
   std::optional<SourceLocation> certificate_path_location_;
+  std::string include_dir_;  // `path include`
+  int include_depth_ = 0;
   std::optional<SourceLocation> psk_path_location_;
   // The first authentication_method pre_shared_key, which needs psk.txt.
   std::optional<SourceLocation> psk_user_;

@@ -303,5 +303,77 @@ TEST(RacoonConfTest, PreSharedKeyFileIsCheckedAtLoad) {
   EXPECT_NO_THROW(ParseRacoonConfText(text, "full.conf"));
 }
 
+TEST(RacoonConfIncludeTest, ReadsFilesUnderPathInclude) {
+  TempDir dir;
+  const std::string certs = dir.AddVectorCertificates();
+  testing::WriteFile(dir.File("remote.conf"),
+                     "path certificate \"" + certs +
+                         "\";\n"
+                         "remote anonymous {\n  exchange_mode main;\n"
+                         "  certificate_type x509 \"cert.pem\" \"key.pem\";\n"
+                         "  ca_type x509 \"rootCA.pem\";\n"
+                         "  proposal { encryption_algorithm 3des; hash_algorithm sha1;\n"
+                         "             authentication_method rsasig; dh_group 2; }\n}\n");
+  const std::string sainfo_body =
+      " any {\n  encryption_algorithm aes;\n  authentication_algorithm hmac_sha1;\n}\n";
+  testing::WriteFile(dir.File("sainfo-b.conf"),
+                     "sainfo address 10.0.0.0/24 any address 10.0.2.0/24" + sainfo_body);
+  testing::WriteFile(dir.File("sainfo-a.conf"),
+                     "sainfo address 10.0.0.0/24 any address 10.0.1.0/24" + sainfo_body);
+  const std::string main = "path include \"" + dir.path() +
+                           "\";\ninclude \"remote.conf\";\ninclude \"sainfo-*.conf\";\n";
+
+  const RuntimeConfig config = ParseRacoonConfText(main, "main.conf");
+
+  ASSERT_EQ(config.remotes.size(), 1u);
+  EXPECT_EQ(config.remotes[0].origin, dir.File("remote.conf") + ":2");
+  EXPECT_EQ(config.remotes[0].certificate_file, certs + "/cert.pem");
+  ASSERT_EQ(config.sainfos.size(), 2u);
+  // glob(3) returns the matches sorted.
+  EXPECT_EQ(config.sainfos[0].origin, dir.File("sainfo-a.conf") + ":1");
+  EXPECT_EQ(config.sainfos[0].remote->ToString(), "10.0.1.0/24");
+  EXPECT_EQ(config.sainfos[1].remote->ToString(), "10.0.2.0/24");
+}
+
+TEST(RacoonConfIncludeTest, ErrorsNameTheIncludedFile) {
+  TempDir dir;
+  testing::WriteFile(dir.File("bad.conf"), "log info;\nlog verbose;\n");
+  const std::string main = "include \"" + dir.File("bad.conf") + "\";\n";
+  try {
+    ParseRacoonConfText(main, "main.conf");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              dir.File("bad.conf") +
+                  ":2:5: unknown log level \"verbose\"; use error, warning, notify, info, "
+                  "debug or debug2");
+  }
+}
+
+TEST(RacoonConfIncludeTest, MissingAndLoopingIncludesFail) {
+  TempDir dir;
+  try {
+    ParseRacoonConfText("path include \"" + dir.path() + "\";\ninclude \"none*.conf\";\n",
+                        "main.conf");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), "main.conf:2:9: no file matches include \"" +
+                                             dir.File("none*.conf") +
+                                             "\"; check the name and path include");
+  }
+
+  const std::string loop = dir.File("loop.conf");
+  testing::WriteFile(loop, "include \"" + loop + "\";\n");
+  try {
+    ParseRacoonConfText("include \"" + loop + "\";\n", "main.conf");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              loop +
+                  ":1:9: includes are nested deeper than 10 levels; check for a file that "
+                  "includes itself");
+  }
+}
+
 }  // namespace
 }  // namespace ipop::config
