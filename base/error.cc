@@ -31,10 +31,12 @@ const char* ErrorCodeName(ErrorCode code) {
 }
 
 std::string ToString(const Error& error) {
-  std::string out = ErrorCodeName(error.code);
+  // Built with append() because g++ 12 at -O3 warns falsely (-Wrestrict)
+  // about operator+= on a string made from a literal.
+  std::string out;
+  out.append(ErrorCodeName(error.code));
   if (!error.detail.empty()) {
-    out += ": ";
-    out += error.detail;
+    out.append(": ").append(error.detail);
   }
   return out;
 }
