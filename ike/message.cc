@@ -10,7 +10,7 @@
 namespace ipop::ike {
 namespace {
 
-// Payload types this codec knows, RFC 2408 §3.1 and RFC 3947 §3.2, §5.1.
+// Payload types this codec decodes, RFC 2408 §3.1 and RFC 3947 §3.2, §5.1.
 // Proposal and Transform appear only nested in an SA, never in the chain.
 bool IsChainPayloadType(PayloadType type) {
   switch (type) {

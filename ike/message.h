@@ -1,7 +1,7 @@
 // A whole ISAKMP message: the header and the chain of payloads that follows
-// it (RFC 2408 §3.1, §3.2). Parsing walks only the generic payload headers;
-// each payload body is decoded on demand with the typed Parse function of its
-// payload_*.h file, so a handler decodes only what it uses.
+// it (RFC 2408 §3.1, §3.2). Parsing walks only the generic payload headers.
+// A handler decodes the bodies it uses with the typed Parse functions of the
+// payload_*.h files.
 //
 // Every parsed payload keeps its body without the 4-byte generic header,
 // because RFC 2409 hashes bodies in that form (SAi_b, IDii_b, Ni_b, §5),
@@ -23,8 +23,8 @@ namespace ipop::ike {
 struct Payload {
   PayloadType type = PayloadType::kNone;
   // The body after the generic header. It points into the Message that
-  // holds this payload, and stays valid as long as that Message (or any copy
-  // of it) exists.
+  // contains this payload and stays valid while that Message or a copy of it
+  // exists.
   ByteView body;
   // Offset of the generic payload header from the start of the message.
   size_t offset = 0;
@@ -70,25 +70,28 @@ class Message {
 
 // Parses a received datagram: the header (see ParseIsakmpHeader), then,
 // unless the E flag is set, the payload chain. Each generic payload header is
-// checked in this order: it fits, the type is known (an unknown type in the
-// private range 128-255 is kept as it is, since the chain stays walkable and
-// a handler can ignore it; a reserved type 14-127 other than NAT-D and NAT-OA
-// fails with INVALID-PAYLOAD-TYPE), RESERVED is zero, the length covers the
-// generic header and the minimum body of the type, and the length fits the
-// rest of the message. The chain must end exactly at the message end.
-// An encrypted message comes back with no payloads; decrypt body() and call
+// checked in this order: it fits, the type is known, RESERVED is zero, the
+// length covers the generic header and the minimum body of the type, and the
+// length fits the rest of the message. The chain must end exactly at the
+// message end.
+//
+// A reserved type 14-127 other than NAT-D and NAT-OA fails with
+// INVALID-PAYLOAD-TYPE. An unknown type in the private range 128-255 is kept,
+// because the chain stays walkable and a handler can ignore it.
+//
+// An encrypted message comes back with no payloads. Decrypt body() and call
 // ParseDecryptedMessage.
 Result<Message> ParseMessage(ByteView datagram);
 
 // Parses the payload chain of a decrypted message body. `plaintext` is the
-// decrypted body() of `encrypted`, padding included; bytes after the last
-// payload are accepted as padding (RFC 2409 Appendix B), but only fewer than
-// kMaxPaddingSize of them.
+// decrypted body() of `encrypted`, padding included. Up to
+// kMaxPaddingSize - 1 bytes after the last payload are accepted as padding
+// (RFC 2409 Appendix B).
 Result<Message> ParseDecryptedMessage(const Message& encrypted, ByteView plaintext);
 
 // Limit on the padding accepted after a decrypted chain. RFC 2409 Appendix B
-// pads to the cipher block size; the limit leaves room for peers that pad
-// more while bounding what a wrong-key decryption can pass off as padding.
+// pads to the cipher block size. The limit leaves room for peers that pad
+// more, but bounds what a wrong-key decryption can pass off as padding.
 inline constexpr size_t kMaxPaddingSize = 256;
 
 // Smallest body each payload type can have, RFC 2408 §3.4-§3.15, RFC 3947
@@ -123,8 +126,8 @@ class MessageBuilder {
   void ReplaceBody(size_t index, Bytes body);
 
   size_t payload_count() const { return payloads_.size(); }
-  // The encoded payloads from `first_index` to the end, generic headers
-  // included; for index 1 after a leading HASH this is exactly what
+  // Encodes the payloads from `first_index` to the end, generic headers
+  // included. After a leading HASH, EncodeChain(1) equals what
   // Message::BytesAfter returns for that HASH in the built message.
   Bytes EncodeChain(size_t first_index = 0) const;
   // The whole chain followed by zero bytes up to a multiple of `block_size`

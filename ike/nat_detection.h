@@ -40,8 +40,8 @@ struct NatDetectionResult {
 
 // Compares the NAT-D hashes a peer sent with the addresses of the datagram
 // they arrived in. RFC 3947 §3.2: the first hash covers the datagram's
-// destination (our address as the peer sees it); the others cover the
-// addresses the peer may send from. `local` is the destination and `remote`
+// destination, which is our address as the peer addressed it. The others
+// cover the addresses the peer may send from. `local` is the destination and `remote`
 // the source of the received datagram. Hashes are compared in constant time.
 NatDetectionResult DetectNat(crypto::HashAlgorithm hash, const Cookie& initiator_cookie,
                              const Cookie& responder_cookie, const Endpoint& local, const Endpoint& remote,

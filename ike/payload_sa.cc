@@ -43,29 +43,29 @@ Result<DataAttribute> ParseAttribute(ByteReader& reader) {
 // Reads the generic header of a nested proposal or transform and returns a
 // reader over the rest of it. `header_size` is the fixed part including the
 // generic header.
-Result<ByteReader> ReadNestedPayload(ByteReader& reader, const std::string& what, size_t header_size,
+Result<ByteReader> ReadNestedPayload(ByteReader& reader, const std::string& location, size_t header_size,
                                      uint8_t& next_type) {
   uint8_t reserved = 0;
   uint16_t length = 0;
   if (!reader.ReadU8(next_type) || !reader.ReadU8(reserved) || !reader.ReadU16(length)) {
-    return BadSyntax(what + " header truncated");
+    return BadSyntax(location + " header truncated");
   }
   if (reserved != 0) {
-    return BadSyntax(what + " RESERVED is " + std::to_string(reserved) + ", not 0");
+    return BadSyntax(location + " RESERVED is " + std::to_string(reserved) + ", not 0");
   }
   if (length < header_size) {
-    return BadSyntax(what + " length " + std::to_string(length) + " < minimum " + std::to_string(header_size));
+    return BadSyntax(location + " length " + std::to_string(length) + " < minimum " + std::to_string(header_size));
   }
   ByteReader nested(ByteView{});
   if (!reader.ReadSubReader(length - kGenericPayloadHeaderSize, nested)) {
-    return BadSyntax(what + " length " + std::to_string(length) + " exceeds the " +
+    return BadSyntax(location + " length " + std::to_string(length) + " exceeds the " +
                      std::to_string(reader.remaining_size() + kGenericPayloadHeaderSize) + " bytes left");
   }
   return nested;
 }
 
-Result<Transform> ParseTransform(ByteReader& reader, const std::string& what, uint8_t& next_type) {
-  auto nested = ReadNestedPayload(reader, what, kTransformHeaderSize, next_type);
+Result<Transform> ParseTransform(ByteReader& reader, const std::string& location, uint8_t& next_type) {
+  auto nested = ReadNestedPayload(reader, location, kTransformHeaderSize, next_type);
   if (!nested) {
     return std::unexpected(std::move(nested.error()));
   }
@@ -73,23 +73,23 @@ Result<Transform> ParseTransform(ByteReader& reader, const std::string& what, ui
   uint16_t reserved2 = 0;
   if (!nested->ReadU8(transform.number) || !nested->ReadU8(transform.transform_id) ||
       !nested->ReadU16(reserved2)) {
-    return BadSyntax(what + " truncated");
+    return BadSyntax(location + " truncated");
   }
   if (reserved2 != 0) {
-    return BadSyntax(what + " RESERVED2 is " + std::to_string(reserved2) + ", not 0");
+    return BadSyntax(location + " RESERVED2 is " + std::to_string(reserved2) + ", not 0");
   }
   while (!nested->empty()) {
     auto attribute = ParseAttribute(*nested);
     if (!attribute) {
-      return BadSyntax(what + ": " + attribute.error().detail);
+      return BadSyntax(location + ": " + attribute.error().detail);
     }
     transform.attributes.push_back(std::move(*attribute));
   }
   return transform;
 }
 
-Result<Proposal> ParseProposal(ByteReader& reader, const std::string& what, uint8_t& next_type) {
-  auto nested = ReadNestedPayload(reader, what, kProposalHeaderSize, next_type);
+Result<Proposal> ParseProposal(ByteReader& reader, const std::string& location, uint8_t& next_type) {
+  auto nested = ReadNestedPayload(reader, location, kProposalHeaderSize, next_type);
   if (!nested) {
     return std::unexpected(std::move(nested.error()));
   }
@@ -99,33 +99,33 @@ Result<Proposal> ParseProposal(ByteReader& reader, const std::string& what, uint
   ByteView spi;
   if (!nested->ReadU8(proposal.number) || !nested->ReadU8(proposal.protocol_id) || !nested->ReadU8(spi_size) ||
       !nested->ReadU8(transform_count)) {
-    return BadSyntax(what + " truncated");
+    return BadSyntax(location + " truncated");
   }
   if (!nested->ReadBytes(spi_size, spi)) {
-    return BadSyntax(what + " SPI of " + std::to_string(spi_size) + " bytes truncated");
+    return BadSyntax(location + " SPI of " + std::to_string(spi_size) + " bytes truncated");
   }
   proposal.spi.assign(spi.begin(), spi.end());
 
   if (transform_count == 0) {
-    return BadSyntax(what + " declares no transforms");
+    return BadSyntax(location + " declares no transforms");
   }
   uint8_t transform_next = static_cast<uint8_t>(PayloadType::kTransform);
   for (size_t i = 0; i < transform_count; ++i) {
     if (transform_next != static_cast<uint8_t>(PayloadType::kTransform)) {
-      return BadSyntax(what + " declares " + std::to_string(transform_count) + " transforms but chains only " +
+      return BadSyntax(location + " declares " + std::to_string(transform_count) + " transforms but chains only " +
                        std::to_string(i));
     }
-    auto transform = ParseTransform(*nested, what + " transform " + std::to_string(i), transform_next);
+    auto transform = ParseTransform(*nested, location + " transform " + std::to_string(i), transform_next);
     if (!transform) {
       return std::unexpected(std::move(transform.error()));
     }
     proposal.transforms.push_back(std::move(*transform));
   }
   if (transform_next != static_cast<uint8_t>(PayloadType::kNone)) {
-    return BadSyntax(what + " last transform has next payload " + std::to_string(transform_next) + ", not 0");
+    return BadSyntax(location + " last transform has next payload " + std::to_string(transform_next) + ", not 0");
   }
   if (!nested->empty()) {
-    return BadSyntax(what + " has " + std::to_string(nested->remaining_size()) + " bytes after " +
+    return BadSyntax(location + " has " + std::to_string(nested->remaining_size()) + " bytes after " +
                      std::to_string(transform_count) + " transforms");
   }
   return proposal;
@@ -159,7 +159,8 @@ void EncodeTransform(const Transform& transform, bool last, ByteWriter& out) {
 }
 
 void EncodeProposal(const Proposal& proposal, bool last, ByteWriter& out) {
-  assert(proposal.spi.size() <= UINT8_MAX && proposal.transforms.size() <= UINT8_MAX);
+  assert(proposal.spi.size() <= UINT8_MAX);
+  assert(proposal.transforms.size() <= UINT8_MAX);
   const size_t start = out.size();
   out.WriteU8(static_cast<uint8_t>(last ? PayloadType::kNone : PayloadType::kProposal));
   out.WriteU8(0);

@@ -88,12 +88,13 @@ struct SaPayload {
 };
 
 // Parses an SA payload body. Fails with DOI-NOT-SUPPORTED for a DOI other
-// than IPsec, SITUATION-NOT-SUPPORTED for a situation other than
-// SIT_IDENTITY_ONLY (the secrecy and integrity situations add labelled-domain
-// fields this codec does not read), and BAD-PROPOSAL-SYNTAX for any
-// structural error: truncation, non-zero RESERVED fields, a next payload
-// other than 2/0 (proposals) or 3/0 (transforms), a transform count that does
-// not match, or a length that does not match its content.
+// than IPsec. Fails with SITUATION-NOT-SUPPORTED for a situation other than
+// SIT_IDENTITY_ONLY, because the secrecy and integrity situations add
+// labelled-domain fields this codec does not read. Fails with
+// BAD-PROPOSAL-SYNTAX for any structural error: truncation, non-zero RESERVED
+// fields, a next payload other than 2/0 (proposals) or 3/0 (transforms), a
+// transform count that does not match, or a length that does not match its
+// content.
 Result<SaPayload> ParseSaPayload(ByteView body);
 Bytes EncodeBody(const SaPayload& payload);
 
