@@ -15,7 +15,8 @@ bool SameSelector(const esp::Selector& a, const esp::Selector& b) {
          a.source_port == b.source_port && a.destination_port == b.destination_port;
 }
 
-// Applies the script's commands in order, as setkey would to the kernel SPD.
+}  // namespace
+
 std::vector<esp::Policy> ApplySetkeyScript(const config::SetkeyScript& script) {
   std::vector<esp::Policy> policies;
   for (const config::SetkeyCommand& command : script.commands) {
@@ -46,8 +47,6 @@ std::vector<esp::Policy> ApplySetkeyScript(const config::SetkeyScript& script) {
   }
   return policies;
 }
-
-}  // namespace
 
 LoadedConfiguration LoadConfiguration(const std::string& racoon_conf,
                                       const std::optional<std::string>& setkey_script) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/runtime_config.h"
+#include "config/setkey_script.h"
 #include "esp/policy.h"
 
 namespace ipop::daemon {
@@ -20,6 +21,10 @@ struct LoadedConfiguration {
   // (spdadd adds, spddelete removes a match, spdflush and flush clear).
   std::vector<esp::Policy> policies;
 };
+
+// Runs a parsed setkey script's commands in order and returns the policies
+// left. Throws config::ConfigError for a spddelete that matches nothing.
+std::vector<esp::Policy> ApplySetkeyScript(const config::SetkeyScript& script);
 
 // Throws config::ConfigError.
 LoadedConfiguration LoadConfiguration(const std::string& racoon_conf,
