@@ -3,9 +3,13 @@
 // parser and a mock clock.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <cstdio>
 
 #include "crypto/algorithms.h"
+#include "ike/isakmp_header.h"
 #include "ike/message.h"
 #include "ike/payload_sa.h"
 #include "tests/ike/exchange_harness.h"
@@ -168,6 +172,306 @@ TEST_F(ExchangeTest, RacoonSuiteCompletesStepByStep) {
   EXPECT_EQ(a_->service->counters().phase2_established, 1u);
   EXPECT_EQ(b_->service->counters().phase2_established, 1u);
   EXPECT_EQ(a_->kernel.FindDirection(false)->policy_id, 1u);
+}
+
+
+// Runs an ACQUIRE from A to completion and returns the number of datagrams.
+int NegotiateAll(Node& a, Node& b) {
+  a.service->Acquire(AcquireFor(a, b));
+  return DeliverAll(a, b);
+}
+
+Suite Aes256Sha256Modp2048() {
+  Suite suite;
+  suite.name = "aes256_sha256_modp2048";
+  suite.phase1.cipher = crypto::IkeCipher::kAesCbc;
+  suite.phase1.key_bits = 256;
+  suite.phase1.hash = crypto::HashAlgorithm::kSha256;
+  suite.phase1.dh_group = crypto::DhGroup::kModp2048;
+  suite.esp_cipher = crypto::EspCipher::kAesCbc;
+  suite.esp_key_bits = 256;
+  suite.esp_integrity = crypto::EspIntegrity::kHmacSha256_128;
+  suite.pfs_group = crypto::DhGroup::kModp2048;
+  return suite;
+}
+
+Suite Aes128Modp1536WithGcm(size_t gcm_bits) {
+  Suite suite;
+  suite.name = "aes128_sha1_modp1536_gcm" + std::to_string(gcm_bits);
+  suite.phase1.cipher = crypto::IkeCipher::kAesCbc;
+  suite.phase1.key_bits = 128;
+  suite.phase1.dh_group = crypto::DhGroup::kModp1536;
+  suite.esp_cipher = crypto::EspCipher::kAesGcm16;
+  suite.esp_key_bits = gcm_bits;
+  suite.esp_integrity = crypto::EspIntegrity::kNone;
+  suite.pfs_group = crypto::DhGroup::kModp1536;
+  return suite;
+}
+
+class ExchangeSuiteTest : public ExchangeTest, public ::testing::WithParamInterface<Suite> {};
+
+TEST_P(ExchangeSuiteTest, CompletesWithMatchingKeys) {
+  LogCapture log;
+  const Suite& suite = GetParam();
+  MakeNodes(suite);
+  // Main Mode (6 messages), then Quick Mode (3 messages).
+  EXPECT_EQ(NegotiateAll(*a_, *b_), 9);
+  EXPECT_TRUE(BothEstablished());
+  ExpectMatchingSas(suite.esp_cipher, suite.esp_integrity);
+  EXPECT_EQ(a_->kernel.FindDirection(false)->aes_key_bits, suite.esp_key_bits);
+  const auto isakmp = a_->service->ListIsakmpSas();
+  ASSERT_EQ(isakmp.size(), 1u);
+  EXPECT_EQ(isakmp[0].cipher, suite.phase1.cipher);
+  EXPECT_EQ(isakmp[0].hash, suite.phase1.hash);
+  EXPECT_EQ(isakmp[0].dh_group, suite.phase1.dh_group);
+  EXPECT_EQ(log.Count("IPsec-SA established: ESP/Transport"), 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, ExchangeSuiteTest,
+                         ::testing::Values(RacoonSuite(), Aes256Sha256Modp2048(), Aes128Modp1536WithGcm(128),
+                                           Aes128Modp1536WithGcm(256)),
+                         [](const ::testing::TestParamInfo<Suite>& param_info) { return param_info.param.name; });
+
+TEST_F(ExchangeTest, PreSharedKeyCompletes) {
+  Suite suite = RacoonSuite();
+  suite.phase1.auth_method = config::AuthMethod::kPreSharedKey;
+  const std::string psk_file = ::testing::TempDir() + "/ipop_exchange_psk.txt";
+  {
+    FILE* file = std::fopen(psk_file.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs("10.77.0.1 shared secret of the test\n10.77.0.2 shared secret of the test\n", file);
+    std::fclose(file);
+    chmod(psk_file.c_str(), 0600);
+  }
+  auto config_a = MakeConfig("10.77.0.1", kCertDir + "/10.77.0.1", kCertDir + "/rootCA.pem", suite);
+  auto config_b = MakeConfig("10.77.0.2", kCertDir + "/10.77.0.2", kCertDir + "/rootCA.pem", suite);
+  config_a.pre_shared_key_file = psk_file;
+  config_b.pre_shared_key_file = psk_file;
+  config_a.remotes[0].my_identifier.type = config::IdentifierType::kAddress;
+  config_b.remotes[0].my_identifier.type = config::IdentifierType::kAddress;
+  a_ = std::make_unique<Node>("10.77.0.1", config_a, timers_, 0x1000);
+  b_ = std::make_unique<Node>("10.77.0.2", config_b, timers_, 0x2000);
+  Load();
+  EXPECT_EQ(NegotiateAll(*a_, *b_), 9);
+  EXPECT_TRUE(BothEstablished());
+  ExpectMatchingSas(crypto::EspCipher::k3desCbc, crypto::EspIntegrity::kHmacSha1_96);
+  EXPECT_EQ(a_->service->ListIsakmpSas()[0].peer_identity, "10.77.0.2");
+}
+
+TEST_F(ExchangeTest, NoProposalChosenIsLoggedAndAnswered) {
+  LogCapture log;
+  Suite ours = RacoonSuite();
+  Suite theirs = Aes256Sha256Modp2048();
+  a_ = std::make_unique<Node>("10.77.0.1",
+                              MakeConfig("10.77.0.1", kCertDir + "/10.77.0.1", kCertDir + "/rootCA.pem", ours),
+                              timers_, 0x1000);
+  b_ = std::make_unique<Node>("10.77.0.2",
+                              MakeConfig("10.77.0.2", kCertDir + "/10.77.0.2", kCertDir + "/rootCA.pem", theirs),
+                              timers_, 0x2000);
+  Load();
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  // HDR, SA -->
+  DeliverOne(*a_, *b_);
+  // <-- HDR, N(NO-PROPOSAL-CHOSEN), unprotected
+  ASSERT_EQ(b_->outbox.queue.size(), 1u);
+  EXPECT_EQ(PayloadTypesOf(b_->outbox.queue.front().bytes), (std::vector{PayloadType::kNotification}));
+  DeliverOne(*b_, *a_);
+  EXPECT_TRUE(log.Contains("no proposal chosen for 10.77.0.1[500]"));
+  EXPECT_TRUE(log.Contains("notification NO-PROPOSAL-CHOSEN received from 10.77.0.2[500]"));
+  EXPECT_TRUE(b_->service->ListIsakmpSas().empty());
+  EXPECT_EQ(b_->service->counters().phase1_failed, 1u);
+  // The initiator gives up at the phase 1 time limit.
+  timers_.Advance(seconds(31));
+  EXPECT_TRUE(a_->service->ListIsakmpSas().empty());
+  EXPECT_TRUE(log.Contains("phase1 negotiation failed due to time up. 10.77.0.2[500]"));
+}
+
+TEST_F(ExchangeTest, CertificateFromOtherCaRejected) {
+  LogCapture log;
+  const Suite suite = RacoonSuite();
+  a_ = std::make_unique<Node>("10.77.0.1",
+                              MakeConfig("10.77.0.1", kCertDir + "/10.77.0.1", kCertDir + "/rootCA.pem", suite),
+                              timers_, 0x1000);
+  // B's certificate is issued by a CA that A does not trust.
+  b_ = std::make_unique<Node>("10.77.0.2", MakeConfig("10.77.0.2", kOtherCaDir, kCertDir + "/rootCA.pem", suite),
+                              timers_, 0x2000);
+  Load();
+  NegotiateAll(*a_, *b_);
+  EXPECT_TRUE(log.Contains("certificate rejected: "));
+  EXPECT_TRUE(log.Contains("phase1 negotiation failed: certificate rejected. 10.77.0.2[500]"));
+  timers_.Advance(seconds(1));
+  EXPECT_TRUE(a_->service->ListIsakmpSas().empty());
+  EXPECT_TRUE(a_->kernel.sas.empty());
+  EXPECT_EQ(a_->service->counters().phase1_failed, 1u);
+}
+
+TEST_F(ExchangeTest, LostMessageIsRetransmitted) {
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  DeliverOne(*a_, *b_);  // HDR, SA -->
+  DeliverOne(*b_, *a_);  // <-- HDR, SA
+  // HDR, KE, Ni, NAT-D, NAT-D --> is lost.
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  a_->outbox.queue.clear();
+  timers_.Advance(seconds(9));
+  EXPECT_TRUE(a_->outbox.queue.empty());
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  EXPECT_EQ(a_->service->counters().retransmissions, 1u);
+  DeliverAll(*a_, *b_);
+  EXPECT_TRUE(BothEstablished());
+  ExpectMatchingSas(crypto::EspCipher::k3desCbc, crypto::EspIntegrity::kHmacSha1_96);
+}
+
+TEST_F(ExchangeTest, LostReplyIsAnsweredAgain) {
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  for (int step = 0; step < 4; ++step) {
+    DeliverOne(step % 2 == 0 ? *a_ : *b_, step % 2 == 0 ? *b_ : *a_);
+  }
+  DeliverOne(*a_, *b_);  // HDR*, IDii, CERT, SIG_I -->
+  // <-- HDR*, IDir, CERT, SIG_R is lost; A retransmits message 5 and B
+  // answers the duplicate with its stored message 6.
+  b_->outbox.queue.clear();
+  timers_.Advance(seconds(10));
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  DeliverOne(*a_, *b_);
+  ASSERT_EQ(b_->outbox.queue.size(), 1u);
+  EXPECT_EQ(b_->service->counters().drops.at("retransmitted peer message"), 1u);
+  DeliverAll(*a_, *b_);
+  EXPECT_TRUE(BothEstablished());
+  EXPECT_EQ(a_->kernel.sas.size(), 2u);
+}
+
+TEST_F(ExchangeTest, SilentPeerTimesOut) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  // The first retransmission follows after 10 s; the second would follow
+  // 20 s later, at the 30 s phase 1 time limit, which ends the exchange
+  // first.
+  timers_.Advance(seconds(10));
+  EXPECT_EQ(a_->outbox.queue.size(), 2u);
+  timers_.Advance(seconds(19));
+  EXPECT_EQ(a_->outbox.queue.size(), 2u);
+  EXPECT_FALSE(log.Contains("time up"));
+  timers_.Advance(seconds(1));
+  EXPECT_TRUE(log.Contains("phase1 negotiation failed due to time up. 10.77.0.2[500]"));
+  EXPECT_TRUE(log.Contains("IPsec-SA request for 10.77.0.2 dropped because phase 1 timed out"));
+  timers_.Advance(seconds(100));
+  EXPECT_EQ(a_->outbox.queue.size(), 2u);
+  EXPECT_EQ(a_->service->counters().retransmissions, 1u);
+  EXPECT_TRUE(a_->service->ListIsakmpSas().empty());
+  EXPECT_EQ(a_->service->counters().phase1_failed, 1u);
+}
+
+TEST_F(ExchangeTest, TamperedEncryptedMessageRejected) {
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  for (int step = 0; step < 4; ++step) {
+    DeliverOne(step % 2 == 0 ? *a_ : *b_, step % 2 == 0 ? *b_ : *a_);
+  }
+  // HDR*, IDii, CERT, SIG_I --> with one ciphertext byte flipped.
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  Datagram tampered = a_->outbox.queue.front();
+  a_->outbox.queue.clear();
+  tampered.bytes[kIsakmpHeaderSize + 20] ^= std::byte{0x01};
+  b_->service->HandleDatagram(tampered.remote, tampered.local, tampered.bytes);
+  EXPECT_TRUE(b_->outbox.queue.empty());
+  EXPECT_EQ(b_->service->counters().drops.at("authentication failed"), 1u);
+  EXPECT_FALSE(b_->service->ListIsakmpSas().at(0).established);
+  // The initiator's retransmission is intact and completes the exchange.
+  timers_.Advance(seconds(10));
+  DeliverAll(*a_, *b_);
+  EXPECT_TRUE(BothEstablished());
+  ExpectMatchingSas(crypto::EspCipher::k3desCbc, crypto::EspIntegrity::kHmacSha1_96);
+}
+
+TEST_F(ExchangeTest, TamperedQuickModeRejected) {
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  for (int step = 0; step < 6; ++step) {
+    DeliverOne(step % 2 == 0 ? *a_ : *b_, step % 2 == 0 ? *b_ : *a_);
+  }
+  // HDR*, HASH(1), SA, Ni, KE, IDci, IDcr --> with its last byte flipped,
+  // which garbles only the final block, where HASH(1) catches it.
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  Datagram tampered = a_->outbox.queue.front();
+  a_->outbox.queue.clear();
+  tampered.bytes.back() ^= std::byte{0x80};
+  b_->service->HandleDatagram(tampered.remote, tampered.local, tampered.bytes);
+  EXPECT_TRUE(b_->outbox.queue.empty());
+  EXPECT_EQ(b_->service->counters().drops.at("authentication failed"), 1u);
+  timers_.Advance(seconds(10));
+  DeliverAll(*a_, *b_);
+  ExpectMatchingSas(crypto::EspCipher::k3desCbc, crypto::EspIntegrity::kHmacSha1_96);
+}
+
+TEST_F(ExchangeTest, AcquireWhileEstablishedStartsQuickModeOnly) {
+  MakeNodes(RacoonSuite());
+  NegotiateAll(*a_, *b_);
+  ASSERT_TRUE(BothEstablished());
+  // A second policy's ACQUIRE reuses the ISAKMP SA: 3 Quick Mode messages.
+  a_->service->Acquire(AcquireFor(*a_, *b_, 2));
+  EXPECT_EQ(DeliverAll(*a_, *b_), 3);
+  EXPECT_EQ(a_->kernel.sas.size(), 4u);
+  EXPECT_EQ(b_->kernel.sas.size(), 4u);
+  EXPECT_EQ(a_->service->ListIsakmpSas().size(), 1u);
+}
+
+TEST_F(ExchangeTest, ResponderStartsQuickModeToo) {
+  MakeNodes(RacoonSuite());
+  NegotiateAll(*a_, *b_);
+  // B, the phase 1 responder, initiates Quick Mode over the same SA.
+  b_->service->Acquire(AcquireFor(*b_, *a_));
+  EXPECT_EQ(DeliverAll(*a_, *b_), 3);
+  EXPECT_EQ(a_->kernel.sas.size(), 4u);
+  EXPECT_EQ(b_->kernel.sas.size(), 4u);
+}
+
+TEST_F(ExchangeTest, ShutdownDeletesPeerSas) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  NegotiateAll(*a_, *b_);
+  ASSERT_EQ(b_->kernel.sas.size(), 2u);
+  a_->service->Shutdown();
+  EXPECT_TRUE(a_->kernel.sas.empty());
+  // HDR*, HASH(1), D(ESP) --> and HDR*, HASH(1), D(ISAKMP) -->
+  EXPECT_EQ(a_->outbox.queue.size(), 2u);
+  DeliverAll(*a_, *b_);
+  EXPECT_TRUE(b_->kernel.sas.empty());
+  timers_.Advance(seconds(1));
+  EXPECT_TRUE(b_->service->ListIsakmpSas().empty());
+  EXPECT_TRUE(log.Contains("purged IPsec-SA proto_id=ESP spi="));
+  EXPECT_TRUE(log.Contains("ISAKMP-SA deleted 10.77.0.2[500]-10.77.0.1[500]"));
+}
+
+TEST_F(ExchangeTest, InitialContactRemovesOlderSas) {
+  MakeNodes(RacoonSuite());
+  NegotiateAll(*a_, *b_);
+  ASSERT_EQ(b_->kernel.sas.size(), 2u);
+  // A restarts without sending Deletes: a new service, new SPIs.
+  a_->kernel.sas.clear();
+  a_->service = std::make_unique<IkeService>(a_->config, timers_, a_->kernel, a_->outbox);
+  ASSERT_TRUE(a_->service->LoadCredentials().has_value());
+  NegotiateAll(*a_, *b_);
+  timers_.Advance(seconds(1));
+  // B dropped the old pair on INITIAL-CONTACT and kept only the new one.
+  EXPECT_EQ(b_->kernel.sas.size(), 2u);
+  EXPECT_EQ(b_->service->ListIsakmpSas().size(), 1u);
+  ExpectMatchingSas(crypto::EspCipher::k3desCbc, crypto::EspIntegrity::kHmacSha1_96);
+}
+
+TEST_F(ExchangeTest, GarbageIsCountedNotFatal) {
+  MakeNodes(RacoonSuite());
+  const Bytes garbage = HexToBytes("00112233445566770000000000000000011002000000000000000020");
+  b_->service->HandleDatagram(b_->endpoint(), a_->endpoint(), garbage);
+  b_->service->HandleDatagram(b_->endpoint(), a_->endpoint(), Bytes(3));
+  EXPECT_EQ(b_->service->counters().drops.at("malformed message"), 2u);
+  EXPECT_TRUE(b_->outbox.queue.empty());
+  NegotiateAll(*a_, *b_);
+  EXPECT_TRUE(BothEstablished());
 }
 
 }  // namespace
