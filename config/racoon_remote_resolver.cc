@@ -120,6 +120,8 @@ void RacoonResolver::ResolveRemoteHeader(const Directive& directive, RemoteState
   const std::vector<Token>& arguments = directive.arguments;
   for (const Token& token : arguments) {
     if (token.IsWord("inherit")) {
+      // TODO(config): copy the parent remote; needs proposals that outlive
+      // the parent's syntax tree.
       ThrowAt(token,
               "remote inheritance is not supported yet; copy the parent's statements "
               "into this block and remove \"inherit\"");
