@@ -368,6 +368,12 @@ std::string Daemon::StatusReport() const {
             std::to_string(datapath.esp_packets_received) + " received, " +
             std::to_string(datapath.total_drops()) + " dropped, " +
             std::to_string(datapath.acquires_requested) + " acquires\n";
+    for (size_t index = 0; index < esp::kDropReasonCount; ++index) {
+      if (datapath.drops[index] != 0) {
+        text += std::string("  dropped, ") + esp::DropReasonName(static_cast<esp::DropReason>(index)) + ": " +
+                std::to_string(datapath.drops[index]) + "\n";
+      }
+    }
   }
   return text;
 }

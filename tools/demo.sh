@@ -312,8 +312,9 @@ echo "  received sha256 $received_sum ($(stat -c %s "$work/received.bin") bytes)
 # --- Results --------------------------------------------------------------------
 
 for node in a b; do
-  step "ipop-esp sa on node $node"
+  step "ipop-esp sa and status on node $node"
   ip netns exec "$prefix-$node" "$esp_cli" --control "$work/$node/ipop-espd.sock" sa | sed "s/^/  /"
+  ip netns exec "$prefix-$node" "$esp_cli" --control "$work/$node/ipop-espd.sock" status | sed "s/^/  /"
 done
 
 step "Stopping the daemons"
