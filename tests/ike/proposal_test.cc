@@ -1,0 +1,165 @@
+// Proposal construction and selection, and their SA payload form checked
+// against the SA payloads racoon sent in the vector capture (racoon-a.log).
+#include <gtest/gtest.h>
+
+#include "ike/payload_sa.h"
+#include "ike/proposal.h"
+#include "ike/sa_attributes.h"
+
+namespace ipop::ike {
+namespace {
+
+// racoon's Main Mode SA body (racoon-a.log, message 1): 3DES, SHA1, RSA
+// signatures, MODP-1024, 28800 s.
+constexpr char kRacoonPhase1Sa[] =
+    "00000001 00000001 00000028 01010001 00000020 01010000 800b0001 800c7080"
+    "80010005 80030003 80020002 80040002";
+// racoon's Quick Mode SA body (racoon-a.log, HASH(1) input): ESP SPI
+// 0x097fda1a, 3DES, 28800 s, transport, HMAC-SHA1, MODP-1024.
+constexpr char kRacoonEspSa[] =
+    "00000001 00000001 00000028 01030401 097fda1a 0000001c 01030000 80010001"
+    "80027080 80040002 80050002 80030002";
+
+config::RemoteConfig RemoteWith(std::vector<config::Phase1Proposal> proposals) {
+  config::RemoteConfig remote;
+  remote.proposals = std::move(proposals);
+  return remote;
+}
+
+config::SainfoConfig RacoonSainfo() {
+  config::SainfoConfig sainfo;
+  sainfo.ciphers = {crypto::EspCipher::k3desCbc};
+  sainfo.cipher_key_bits = {0};
+  sainfo.integrities = {crypto::EspIntegrity::kHmacSha1_96};
+  sainfo.pfs_group = crypto::DhGroup::kModp1024;
+  sainfo.lifetime = std::chrono::seconds(28800);
+  return sainfo;
+}
+
+TEST(ProposalTest, Phase1SaMatchesRacoonBytes) {
+  const config::RemoteConfig remote = RemoteWith({config::Phase1Proposal{}});
+  EXPECT_EQ(ToHex(EncodeBody(EncodePhase1Sa(BuildPhase1Offer(remote)))), ToHex(HexToBytes(kRacoonPhase1Sa)));
+}
+
+TEST(ProposalTest, EspSaMatchesRacoonBytes) {
+  const std::vector<EspTransform> offer = BuildEspOffer(RacoonSainfo(), /*udp_encapsulated=*/false);
+  ASSERT_EQ(offer.size(), 1u);
+  EXPECT_EQ(ToHex(EncodeBody(EncodeEspSa(offer, 0x097fda1a))), ToHex(HexToBytes(kRacoonEspSa)));
+}
+
+TEST(ProposalTest, DecodesRacoonPhase1Sa) {
+  auto payload = ParseSaPayload(HexToBytes(kRacoonPhase1Sa));
+  ASSERT_TRUE(payload.has_value());
+  auto offered = DecodePhase1Sa(*payload);
+  ASSERT_TRUE(offered.has_value());
+  ASSERT_EQ(offered->size(), 1u);
+  const Phase1Transform& transform = offered->front().value;
+  EXPECT_EQ(transform.cipher, crypto::IkeCipher::k3desCbc);
+  EXPECT_EQ(transform.hash, crypto::HashAlgorithm::kSha1);
+  EXPECT_EQ(transform.auth_method, config::AuthMethod::kRsaSignature);
+  EXPECT_EQ(transform.dh_group, crypto::DhGroup::kModp1024);
+  EXPECT_EQ(transform.lifetime, std::chrono::seconds(28800));
+}
+
+TEST(ProposalTest, DecodesRacoonEspSa) {
+  auto payload = ParseSaPayload(HexToBytes(kRacoonEspSa));
+  ASSERT_TRUE(payload.has_value());
+  auto offered = DecodeEspSa(*payload);
+  ASSERT_TRUE(offered.has_value());
+  ASSERT_EQ(offered->size(), 1u);
+  EXPECT_EQ(offered->front().spi, 0x097fda1au);
+  const EspTransform& transform = offered->front().value;
+  EXPECT_EQ(transform.cipher, crypto::EspCipher::k3desCbc);
+  EXPECT_EQ(transform.integrity, crypto::EspIntegrity::kHmacSha1_96);
+  EXPECT_EQ(transform.pfs_group, crypto::DhGroup::kModp1024);
+  EXPECT_FALSE(transform.udp_encapsulated);
+  auto chosen = SelectEsp({transform}, RacoonSainfo(), false);
+  EXPECT_TRUE(chosen.has_value());
+}
+
+TEST(ProposalTest, SelectsFirstAcceptablePhase1Transform) {
+  config::Phase1Proposal aes;
+  aes.cipher = crypto::IkeCipher::kAesCbc;
+  aes.key_bits = 256;
+  aes.hash = crypto::HashAlgorithm::kSha256;
+  aes.dh_group = crypto::DhGroup::kModp2048;
+  config::Phase1Proposal des;  // 3DES/SHA1/MODP1024 defaults
+  const config::RemoteConfig remote = RemoteWith({aes, des});
+
+  config::Phase1Proposal unknown_to_us = des;
+  unknown_to_us.dh_group = crypto::DhGroup::kModp1536;
+  config::Phase1Proposal offered_des = des;
+  offered_des.lifetime = std::chrono::seconds(3600);
+  auto chosen = SelectPhase1({unknown_to_us, offered_des, aes}, remote);
+  ASSERT_TRUE(chosen.has_value());
+  EXPECT_EQ(chosen->cipher, crypto::IkeCipher::k3desCbc);
+  // The initiator's lifetime is obeyed.
+  EXPECT_EQ(chosen->lifetime, std::chrono::seconds(3600));
+}
+
+TEST(ProposalTest, NoAcceptablePhase1Transform) {
+  config::Phase1Proposal offered;
+  offered.auth_method = config::AuthMethod::kPreSharedKey;
+  auto chosen = SelectPhase1({offered}, RemoteWith({config::Phase1Proposal{}}));
+  ASSERT_FALSE(chosen.has_value());
+  EXPECT_EQ(chosen.error().code, ErrorCode::kNoProposalChosen);
+  EXPECT_EQ(chosen.error().notify, 14);  // NO-PROPOSAL-CHOSEN, RFC 2408 §3.14.1
+}
+
+TEST(ProposalTest, EspOfferCrossesCiphersAndIntegrity) {
+  config::SainfoConfig sainfo;
+  sainfo.ciphers = {crypto::EspCipher::kAesCbc, crypto::EspCipher::kAesGcm16, crypto::EspCipher::k3desCbc};
+  sainfo.cipher_key_bits = {256, 128, 0};
+  sainfo.integrities = {crypto::EspIntegrity::kHmacSha256_128, crypto::EspIntegrity::kHmacSha1_96};
+  const std::vector<EspTransform> offer = BuildEspOffer(sainfo, false);
+  // AES-256 x 2, AES-GCM-128 once (no integrity), 3DES x 2.
+  ASSERT_EQ(offer.size(), 5u);
+  EXPECT_EQ(offer[0].cipher, crypto::EspCipher::kAesCbc);
+  EXPECT_EQ(offer[0].key_bits, 256u);
+  EXPECT_EQ(offer[0].integrity, crypto::EspIntegrity::kHmacSha256_128);
+  EXPECT_EQ(offer[1].integrity, crypto::EspIntegrity::kHmacSha1_96);
+  EXPECT_EQ(offer[2].cipher, crypto::EspCipher::kAesGcm16);
+  EXPECT_EQ(offer[2].integrity, crypto::EspIntegrity::kNone);
+  EXPECT_EQ(offer[4].cipher, crypto::EspCipher::k3desCbc);
+
+  // The SA payload form decodes back to the same transforms.
+  auto decoded = DecodeEspSa(*ParseSaPayload(EncodeBody(EncodeEspSa(offer, 0x1234))));
+  ASSERT_TRUE(decoded.has_value());
+  ASSERT_EQ(decoded->size(), offer.size());
+  for (size_t i = 0; i < offer.size(); ++i) {
+    EXPECT_TRUE(SameEspAlgorithms((*decoded)[i].value, offer[i])) << i;
+    EXPECT_EQ((*decoded)[i].spi, 0x1234u);
+  }
+}
+
+TEST(ProposalTest, EspSelectionChecksPfsAndEncapsulation) {
+  const config::SainfoConfig sainfo = RacoonSainfo();
+  EspTransform offered = BuildEspOffer(sainfo, false).front();
+
+  EspTransform without_pfs = offered;
+  without_pfs.pfs_group.reset();
+  EXPECT_FALSE(SelectEsp({without_pfs}, sainfo, false).has_value());
+
+  EXPECT_FALSE(SelectEsp({offered}, sainfo, /*udp_encapsulated=*/true).has_value());
+
+  EspTransform other_integrity = offered;
+  other_integrity.integrity = crypto::EspIntegrity::kHmacSha256_128;
+  auto chosen = SelectEsp({other_integrity, offered}, sainfo, false);
+  ASSERT_TRUE(chosen.has_value());
+  EXPECT_EQ(chosen->integrity, crypto::EspIntegrity::kHmacSha1_96);
+}
+
+TEST(ProposalTest, TunnelModeTransformIsUnusable) {
+  // The racoon ESP SA with Encapsulation Mode 1 (tunnel) instead of 2.
+  Bytes body = HexToBytes(kRacoonEspSa);
+  ASSERT_EQ(body[39], std::byte{0x02});
+  body[39] = std::byte{0x01};
+  auto payload = ParseSaPayload(body);
+  ASSERT_TRUE(payload.has_value());
+  auto decoded = DecodeEspSa(*payload);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kNoProposalChosen);
+}
+
+}  // namespace
+}  // namespace ipop::ike
