@@ -17,8 +17,9 @@ namespace ipop::daemon {
 
 struct LoadedConfiguration {
   config::RuntimeConfig runtime;
-  // The policies left after running the setkey script's commands in order
-  // (spdadd adds, spddelete removes a match, spdflush and flush clear).
+  // The policies left after running the setkey script's commands in order:
+  // spdadd adds, spddelete removes a match and spdflush clears. `flush`
+  // concerns SAs only and leaves the policies alone.
   std::vector<esp::Policy> policies;
 };
 

@@ -162,7 +162,7 @@ Result<void> Daemon::SetUpSockets() {
     }
   }
   if (ike_sockets_->local_endpoints().empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "no listen address; add a `listen { isakmp ADDRESS [500]; }` section");
+    return Fail(ErrorCode::kInvalidArgument, "missing listen address in the configuration; add `listen { isakmp ADDRESS [500]; }`");
   }
   return {};
 }

@@ -10,7 +10,7 @@
 # namespace prefix differs so that both can run at once.
 #
 # Usage: demo_test.sh BIN_DIR [demo.sh options...]
-#   BIN_DIR holds ipop-espd and ipop-esp. The options, such as --prefix or
+#   BIN_DIR contains ipop-espd and ipop-esp. The options, such as --prefix or
 #   --address-a, go to tools/demo.sh after the defaults, so they win.
 # Exits 77 (skipped) when it cannot run here: not root, or no TUN device.
 set -euo pipefail
