@@ -1,6 +1,6 @@
-// What a node proves its identity with and checks its peers against: per
-// `remote` section the certificate, private key and trust anchors it names,
-// and the pre-shared keys of the `path pre_shared_key` file.
+// Authentication material: per `remote` section the certificate, private
+// key and trust anchors it names, and the pre-shared keys of the
+// `path pre_shared_key` file.
 #ifndef IPOP_IKE_CREDENTIALS_H_
 #define IPOP_IKE_CREDENTIALS_H_
 

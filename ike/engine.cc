@@ -11,7 +11,7 @@ namespace ipop::ike {
 
 namespace {
 
-// Standard IKE port (RFC 2408 §2.5.2).
+// The ISAKMP port that IANA assigned.
 constexpr uint16_t kIkePort = 500;
 
 // Log the first few drops of each reason, then only every power of two, so

@@ -57,8 +57,8 @@ class IkeService::Engine {
   void Transition(IsakmpSa& sa, Phase1State next);
   void Transition(IsakmpSa& sa, QuickModeExchange& exchange, QuickModeState next);
 
-  // Sends `bytes` and remembers it for duplicate answers. With
-  // `expect_reply` the message is also retransmitted on a timer.
+  // Sends `bytes` and keeps them to resend when the peer repeats its
+  // message. With `expect_reply` they are also retransmitted on a timer.
   void SendAndRemember(std::optional<SentMessage>& slot, const Endpoint& local,
                        const Endpoint& remote, Bytes bytes, bool expect_reply,
                        const config::RemoteConfig& remote_config, std::function<void()> on_retransmit_due);
@@ -116,7 +116,7 @@ class IkeService::Engine {
   void OnPhase2Timeout(uint64_t sa_id, uint32_t message_id);
   void RetransmitPhase2(uint64_t sa_id, uint32_t message_id);
   // Keeps a finished exchange for duplicate detection until the phase 2
-  // time limit passes, then forgets it.
+  // time limit passes, then erases it.
   void RetireQuickMode(IsakmpSa& sa, QuickModeExchange& exchange);
   void FailQuickMode(IsakmpSa& sa, QuickModeExchange& exchange, const std::string& reason);
 
@@ -131,7 +131,7 @@ class IkeService::Engine {
   // Sends HDR*, HASH(1), payload as a new Informational exchange.
   void SendProtectedInformational(IsakmpSa& sa, PayloadType type, Bytes body);
   void SendDeletes(IsakmpSa& sa);
-  // Removes both ESP SAs of `pair` from the kernel and forgets them.
+  // Removes both ESP SAs of `pair` from the kernel and from esp_pairs_.
   void DeleteEspPair(const InstalledEspPair& pair);
   // Removes every SA with the peer of `sa` except `sa` itself (INITIAL-CONTACT).
   void RemoveOlderSas(IsakmpSa& sa);

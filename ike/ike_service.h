@@ -1,5 +1,5 @@
 // The IKEv1 engine that the daemon drives: it owns every ISAKMP SA and every
-// exchange in progress, answers peers, starts negotiations on ACQUIRE and
+// exchange in progress, responds to peers, starts negotiations on ACQUIRE and
 // installs the negotiated ESP SAs through esp::KernelSeam.
 //
 // Threading: every member function, and every timer callback the service
@@ -50,7 +50,7 @@ struct IsakmpSaStatus {
   Endpoint local;
   Endpoint remote;
   uint64_t cookie_i = 0;  // CKY-I as the 8 header bytes read big-endian
-  uint64_t cookie_r = 0;  // 0 until the responder has answered
+  uint64_t cookie_r = 0;  // 0 until the responder has replied
   bool initiator = false;
   bool established = false;
   std::string state;  // e.g. "established", "MM: sent message 3"
@@ -83,7 +83,7 @@ class IkeService {
 
   // Processes one ISAKMP message that arrived on `local` from `remote`. On
   // port 4500 the daemon strips the non-ESP marker first. Never fails: bad
-  // input is logged, counted and dropped (or answered with a notify).
+  // input is logged, counted and dropped, and some errors are reported to the peer with a notify.
   void HandleDatagram(const Endpoint& local, const Endpoint& remote, ByteView message);
 
   // Starts phase 1 with the request's destination unless an ISAKMP SA

@@ -126,7 +126,7 @@ void IkeService::Engine::HandleNotification(IsakmpSa* sa, const NotificationPayl
     return;
   }
   if (type == kNotifyDpdRUThere && sa != nullptr && sa->state == Phase1State::kEstablished) {
-    // RFC 3706 §5: answer with the same sequence number.
+    // RFC 3706 §5: the acknowledgement repeats the sequence number.
     NotificationPayload ack = notification;
     ack.notify_type = kNotifyDpdRUThereAck;
     ack.spi = CookiePair(sa->cookie_i, sa->cookie_r);

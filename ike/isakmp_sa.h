@@ -50,7 +50,7 @@ enum class QuickModeState {
 const char* QuickModeStateName(QuickModeState state);
 
 // A message we sent and may have to send again: after a timeout while we
-// wait for the reply, or when the peer retransmits the message it answered.
+// wait for the reply, or when the peer repeats the message it replies to.
 struct SentMessage {
   Bytes bytes;
   Endpoint local;

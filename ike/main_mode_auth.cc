@@ -2,9 +2,10 @@
 // their proof, by RSA signature (§5.1) or pre-shared key (§5.4).
 //
 // Peer identity checks. With rsasig the peer's certificate must chain to
-// the `ca_type` CA (unless verify_cert is off), its key must verify SIG_I or
-// SIG_R, and an ID payload of type DER_ASN1_DN must equal the certificate's
-// subject, so that a peer cannot claim a name its certificate does not carry.
+// the `ca_type` CA (unless verify_cert is off), and its key must verify
+// SIG_I or SIG_R. An ID payload of type DER_ASN1_DN must also equal the
+// certificate's subject, so that a peer cannot claim a name its certificate
+// does not carry.
 // `verify_identifier off` (the operators' setting) adds no comparison with
 // `peers_identifier`. With `verify_identifier on` the ID must also equal
 // peers_identifier for the address type; other types are not compared yet.
@@ -111,7 +112,7 @@ Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initi
     builder.Add(HashPayload{hash});
   }
   if (with_initial_contact) {
-    // RFC 2407 §4.6.3.3: tells the peer to drop SAs from our previous run.
+    // RFC 2407 §4.6.3.3: the peer then deletes SAs left from our previous run.
     NotificationPayload notification;
     notification.doi = kDoiIpsec;
     notification.protocol_id = kProtocolIsakmp;
@@ -177,7 +178,7 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
   }
   // The signature is checked before the chain: only the holder of the
   // session keys could have sent a message whose signature verifies, so a
-  // failure after this point is the peer's true answer and ends phase 1.
+  // failure after this point is the peer's real result and ends phase 1.
   if (auto verified = crypto::VerifyIkeSignature(*certificate, expected, signature->data); !verified) {
     return Fail(ErrorCode::kAuthenticationFailed, "signature verification failed: " + verified.error().detail,
                 kNotifyInvalidSignature);

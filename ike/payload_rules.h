@@ -1,5 +1,5 @@
-// Which payloads each message of an exchange must and may carry, checked
-// once before a handler reads anything (RFC 2409 §5.1, §5.5, §5.7).
+// Required and allowed payloads of each exchange step, checked once before
+// a handler reads anything (RFC 2409 §5.1, §5.5, §5.7).
 // Unknown payloads of the private range are tolerated, since a peer may add
 // them and the chain stays walkable.
 #ifndef IPOP_IKE_PAYLOAD_RULES_H_

@@ -350,7 +350,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   if (exchange.chosen.pfs_group) {
     const Payload* ke_payload = message->Find(PayloadType::kKeyExchange);
     if (ke_payload == nullptr) {
-      return Fail(ErrorCode::kMalformed, "the proposal has a PFS group but the message no KE",
+      return Fail(ErrorCode::kMalformed, "the proposal has a PFS group but the message has no KE payload",
                   kNotifyPayloadMalformed);
     }
     auto ke = ParseKeyExchangePayload(ke_payload->body);

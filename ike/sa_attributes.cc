@@ -179,65 +179,70 @@ uint16_t EspIntegrityToWire(crypto::EspIntegrity integrity) {
   return integrity == crypto::EspIntegrity::kHmacSha256_128 ? kAuthHmacSha2_256 : kAuthHmacSha1;
 }
 
+// Attribute values of one ESP transform as decoding proceeds.
+struct EspAttributeState {
+  EspTransform transform;
+  bool mode_seen = false;
+  uint64_t life_type = kIpsecLifeTypeSeconds;
+};
+
+// Applies one attribute; false when it names something we do not implement.
+bool ApplyEspAttribute(const DataAttribute& attribute, EspAttributeState& state) {
+  const std::optional<uint64_t> value = attribute.AsInteger();
+  if (!value) {
+    return false;
+  }
+  switch (attribute.type) {
+    case kIpsecAttributeSaLifeType:
+      state.life_type = *value;
+      return true;
+    case kIpsecAttributeSaLifeDuration:
+      if (state.life_type == kIpsecLifeTypeSeconds) {
+        state.transform.lifetime = std::chrono::seconds(*value);
+      }
+      return true;
+    case kIpsecAttributeGroupDescription:
+      state.transform.pfs_group = GroupFromWire(*value);
+      return state.transform.pfs_group.has_value();
+    case kIpsecAttributeEncapsulationMode:
+      state.mode_seen = true;
+      state.transform.udp_encapsulated =
+          *value == kEncapsulationUdpTransport || *value == kEncapsulationUdpTransportDraft;
+      // Tunnel modes are not implemented.
+      return *value == kEncapsulationTransport || state.transform.udp_encapsulated;
+    case kIpsecAttributeAuthenticationAlgorithm: {
+      const std::optional<crypto::EspIntegrity> integrity = EspIntegrityFromWire(*value);
+      if (!integrity) {
+        return false;
+      }
+      state.transform.integrity = *integrity;
+      return true;
+    }
+    case kIpsecAttributeKeyLength:
+      state.transform.key_bits = static_cast<size_t>(*value);
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<EspTransform> DecodeEspTransform(const Transform& wire) {
   const std::optional<crypto::EspCipher> cipher = EspCipherFromWire(wire.transform_id);
   if (!cipher) {
     return std::nullopt;
   }
-  EspTransform result;
-  result.cipher = *cipher;
-  result.integrity = crypto::EspIntegrity::kNone;
-  bool mode_seen = false;
-  uint64_t life_type = kIpsecLifeTypeSeconds;
+  EspAttributeState state;
+  state.transform.cipher = *cipher;
+  state.transform.integrity = crypto::EspIntegrity::kNone;
   for (const DataAttribute& attribute : wire.attributes) {
-    const std::optional<uint64_t> value = attribute.AsInteger();
-    if (!value) {
+    if (!ApplyEspAttribute(attribute, state)) {
       return std::nullopt;
     }
-    switch (attribute.type) {
-      case kIpsecAttributeSaLifeType:
-        life_type = *value;
-        break;
-      case kIpsecAttributeSaLifeDuration:
-        if (life_type == kIpsecLifeTypeSeconds) {
-          result.lifetime = std::chrono::seconds(*value);
-        }
-        break;
-      case kIpsecAttributeGroupDescription: {
-        const std::optional<crypto::DhGroup> group = GroupFromWire(*value);
-        if (!group) {
-          return std::nullopt;
-        }
-        result.pfs_group = group;
-        break;
-      }
-      case kIpsecAttributeEncapsulationMode:
-        mode_seen = true;
-        if (*value == kEncapsulationTransport) {
-          result.udp_encapsulated = false;
-        } else if (*value == kEncapsulationUdpTransport || *value == kEncapsulationUdpTransportDraft) {
-          result.udp_encapsulated = true;
-        } else {
-          return std::nullopt;  // tunnel modes are not implemented
-        }
-        break;
-      case kIpsecAttributeAuthenticationAlgorithm: {
-        const std::optional<crypto::EspIntegrity> integrity = EspIntegrityFromWire(*value);
-        if (!integrity) {
-          return std::nullopt;
-        }
-        result.integrity = *integrity;
-        break;
-      }
-      case kIpsecAttributeKeyLength:
-        result.key_bits = static_cast<size_t>(*value);
-        break;
-      default:
-        return std::nullopt;
-    }
   }
-  // RFC 2407 §4.5 makes tunnel the default mode; we implement transport only.
-  if (!mode_seen) {
+  EspTransform& result = state.transform;
+  // RFC 2407 §4.5 leaves the default mode to the host; we accept only an
+  // explicit transport mode.
+  if (!state.mode_seen) {
     return std::nullopt;
   }
   const bool aes = result.cipher != crypto::EspCipher::k3desCbc;
