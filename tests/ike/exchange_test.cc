@@ -474,5 +474,64 @@ TEST_F(ExchangeTest, GarbageIsCountedNotFatal) {
   EXPECT_TRUE(BothEstablished());
 }
 
+// A NAT in front of A maps 10.77.0.1:500 and :4500 to these public ports.
+Endpoint NatPublic(const Endpoint& inside) {
+  return Endpoint{Address("198.51.100.7"), static_cast<uint16_t>(inside.port == 500 ? 40500 : 44500)};
+}
+
+Endpoint NatInside(const Endpoint& outside) {
+  return Endpoint{Address("10.77.0.1"), static_cast<uint16_t>(outside.port == 40500 ? 500 : 4500)};
+}
+
+// Delivers datagrams both ways, translating A's side through the NAT.
+void DeliverThroughNat(Node& a, Node& b) {
+  for (int delivered = 0; delivered < 100 && (!a.outbox.queue.empty() || !b.outbox.queue.empty()); ++delivered) {
+    if (!a.outbox.queue.empty()) {
+      Datagram datagram = std::move(a.outbox.queue.front());
+      a.outbox.queue.pop_front();
+      b.service->HandleDatagram(datagram.remote, NatPublic(datagram.local), datagram.bytes);
+    }
+    if (!b.outbox.queue.empty()) {
+      Datagram datagram = std::move(b.outbox.queue.front());
+      b.outbox.queue.pop_front();
+      ASSERT_EQ(datagram.remote.address, Address("198.51.100.7"));
+      a.service->HandleDatagram(NatInside(datagram.remote), datagram.local, datagram.bytes);
+    }
+  }
+}
+
+TEST_F(ExchangeTest, NatTraversalFloatsAndEncapsulates) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  DeliverThroughNat(*a_, *b_);
+  EXPECT_TRUE(log.Contains("NAT detected: ME"));
+  EXPECT_TRUE(log.Contains("NAT detected: PEER"));
+  EXPECT_TRUE(BothEstablished());
+  // Both sides moved to port 4500 after the NAT was found (RFC 3947 §4).
+  EXPECT_TRUE(log.Contains("ISAKMP-SA established 10.77.0.1[4500]-10.77.0.2[4500]"));
+  EXPECT_TRUE(log.Contains("ISAKMP-SA established 10.77.0.2[4500]-198.51.100.7[44500]"));
+  const auto status = a_->service->ListIsakmpSas();
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_TRUE(status[0].nat_detected_local);
+  EXPECT_FALSE(status[0].nat_detected_peer);
+
+  // ESP in UDP: A sends to B's port 4500, B to the NAT's public port.
+  ASSERT_EQ(a_->kernel.sas.size(), 2u);
+  ASSERT_EQ(b_->kernel.sas.size(), 2u);
+  const esp::EspSaConfig* a_out = a_->kernel.FindDirection(false);
+  ASSERT_TRUE(a_out->encapsulation.has_value());
+  EXPECT_EQ(a_out->encapsulation->source_port, 4500);
+  EXPECT_EQ(a_out->encapsulation->destination_port, 4500);
+  const esp::EspSaConfig* b_out = b_->kernel.FindDirection(false);
+  ASSERT_TRUE(b_out->encapsulation.has_value());
+  EXPECT_EQ(b_out->encapsulation->destination_port, 44500);
+  EXPECT_EQ(b_out->destination, Address("198.51.100.7"));
+  const esp::EspSaConfig* b_in = b_->kernel.Find(a_out->spi);
+  ASSERT_NE(b_in, nullptr);
+  EXPECT_EQ(ToHex(b_in->cipher_key.view()), ToHex(a_out->cipher_key.view()));
+  EXPECT_EQ(ToHex(b_in->integrity_key.view()), ToHex(a_out->integrity_key.view()));
+}
+
 }  // namespace
 }  // namespace ipop::ike::test
