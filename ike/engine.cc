@@ -303,12 +303,12 @@ void IkeService::Engine::Retransmit(std::optional<SentMessage>& slot,
 }
 
 bool IkeService::Engine::AnswerDuplicate(const Bytes& last_received, std::optional<SentMessage>& last_sent,
-                                         ByteView datagram, const Endpoint& remote) {
+                                         ByteView datagram, const Endpoint& remote, bool resend) {
   if (last_received.empty() || !std::ranges::equal(last_received, datagram)) {
     return false;
   }
   ++counters_.drops["retransmitted peer message"];
-  if (last_sent) {
+  if (resend && last_sent) {
     IPOP_LOG(kDebug) << "peer " << remote.ToString() << " retransmitted; sending our last reply again";
     Send(last_sent->local, last_sent->remote, last_sent->bytes);
   }

@@ -66,9 +66,11 @@ class IkeService::Engine {
   void CancelRetransmission(std::optional<SentMessage>& slot);
   void Retransmit(std::optional<SentMessage>& slot, const config::RemoteConfig& remote_config,
                   std::function<void()> on_retransmit_due);
-  // Resends our last message when `datagram` repeats the last one received.
+  // Returns true when `datagram` repeats the last message received, and
+  // then resends our last message if `resend` (false when the repeated
+  // message ended the exchange, so that nothing replies to it).
   bool AnswerDuplicate(const Bytes& last_received, std::optional<SentMessage>& last_sent,
-                       ByteView datagram, const Endpoint& remote);
+                       ByteView datagram, const Endpoint& remote, bool resend);
 
   void FailPhase1(IsakmpSa& sa, const std::string& reason);
   void RetransmitPhase1(uint64_t sa_id);

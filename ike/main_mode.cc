@@ -156,7 +156,9 @@ void IkeService::Engine::HandleMainMode(const Message& message, const Endpoint& 
     }
     return;
   }
-  if (AnswerDuplicate(sa->last_received, sa->last_sent, datagram, remote)) {
+  // Message 6 ends Main Mode: a repeated one gets no reply.
+  const bool resend = !(sa->initiator && sa->state == Phase1State::kEstablished);
+  if (AnswerDuplicate(sa->last_received, sa->last_sent, datagram, remote, resend)) {
     return;
   }
   const bool awaiting_responder_cookie = sa->state == Phase1State::kInitiatorSentSa;

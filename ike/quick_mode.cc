@@ -445,7 +445,9 @@ void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, B
     handled = RespondToQuickMode1(sa, message, datagram);
   } else {
     QuickModeExchange& exchange = found->second;
-    if (AnswerDuplicate(exchange.last_received, exchange.last_sent, datagram, sa.remote)) {
+    // HASH(3) ends Quick Mode: a repeated one gets no reply.
+    const bool resend = exchange.initiator || exchange.state != QuickModeState::kEstablished;
+    if (AnswerDuplicate(exchange.last_received, exchange.last_sent, datagram, sa.remote, resend)) {
       return;
     }
     if (exchange.state == QuickModeState::kInitiatorSentHash1) {

@@ -533,5 +533,31 @@ TEST_F(ExchangeTest, NatTraversalFloatsAndEncapsulates) {
   EXPECT_EQ(ToHex(b_in->integrity_key.view()), ToHex(a_out->integrity_key.view()));
 }
 
+TEST_F(ExchangeTest, RepeatedFinalMessagesGetNoReply) {
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  std::vector<Datagram> sent;
+  for (int step = 0; step < 9; ++step) {
+    sent.push_back(DeliverOne(step % 2 == 0 ? *a_ : *b_, step % 2 == 0 ? *b_ : *a_));
+  }
+  ASSERT_TRUE(a_->outbox.queue.empty());
+  ASSERT_TRUE(b_->outbox.queue.empty());
+  // Main Mode message 6 and HASH(3) arrive a second time.
+  const Datagram& main_mode_6 = sent[5];
+  const Datagram& hash_3 = sent[8];
+  a_->service->HandleDatagram(main_mode_6.remote, main_mode_6.local, main_mode_6.bytes);
+  b_->service->HandleDatagram(hash_3.remote, hash_3.local, hash_3.bytes);
+  EXPECT_TRUE(a_->outbox.queue.empty());
+  EXPECT_TRUE(b_->outbox.queue.empty());
+  EXPECT_EQ(a_->service->counters().drops.at("retransmitted peer message"), 1u);
+  EXPECT_EQ(b_->service->counters().drops.at("retransmitted peer message"), 1u);
+  // A repeated HASH(2) still gets HASH(3) again, in case the first was lost.
+  const Datagram& hash_2 = sent[7];
+  a_->service->HandleDatagram(hash_2.remote, hash_2.local, hash_2.bytes);
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  EXPECT_EQ(a_->outbox.queue.front().bytes, hash_3.bytes);
+  EXPECT_EQ(b_->kernel.sas.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ipop::ike::test
