@@ -343,7 +343,8 @@ void IkeService::Engine::OnPhase1Timeout(uint64_t sa_id) {
   }
   ++counters_.phase1_failed;
   IPOP_LOG(kError) << "phase1 negotiation failed due to time up. " << sa->remote.ToString()
-                   << " spi:" << CookiePairText(sa->cookie_i, sa->cookie_r);
+                   << " spi:" << CookiePairText(sa->cookie_i, sa->cookie_r)
+                   << (sa->last_error.empty() ? "" : " (last error: " + sa->last_error + ")");
   for (const esp::AcquireRequest& request : sa->queued_acquires) {
     IPOP_LOG(kError) << "IPsec-SA request for " << request.destination.ToString()
                      << " dropped because phase 1 timed out";

@@ -128,6 +128,9 @@ struct IsakmpSa {
   std::optional<crypto::Certificate> peer_certificate;
   std::string peer_identity;
 
+  // Why the last message from the peer was dropped, for the time-limit log.
+  std::string last_error;
+
   // Retransmission and duplicate detection.
   Bytes last_received;
   std::optional<SentMessage> last_sent;

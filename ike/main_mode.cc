@@ -203,6 +203,7 @@ void IkeService::Engine::HandleMainMode(const Message& message, const Endpoint& 
   }
   if (!handled) {
     Drop(DropReasonFor(handled.error()), remote, handled.error().detail);
+    sa->last_error = handled.error().detail;
     return;
   }
   if (sa->state != Phase1State::kDead) {
@@ -336,6 +337,9 @@ Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const
     return Fail(ErrorCode::kNotFound, "no remote section matches " + remote.address.ToString());
   }
   auto sa_body = RequiredBody(message, PayloadType::kSa);
+  if (!sa_body) {
+    return std::unexpected(sa_body.error());
+  }
   auto sa_payload = ParseSaPayload(*sa_body);
   if (!sa_payload) {
     return std::unexpected(sa_payload.error());
@@ -379,7 +383,7 @@ Result<void> IkeService::Engine::HandleMessage2(IsakmpSa& sa, const Message& mes
   if (auto checked = CheckPayloads(message, kMainModeSaRule); !checked) {
     return checked;
   }
-  auto sa_payload = ParseSaPayload(*RequiredBody(message, PayloadType::kSa));
+  auto sa_payload = ParseRequired(message, PayloadType::kSa, ParseSaPayload);
   if (!sa_payload) {
     return std::unexpected(sa_payload.error());
   }
@@ -426,7 +430,7 @@ Result<void> IkeService::Engine::ReadKeyExchangeAndNonce(IsakmpSa& sa, const Mes
   if (auto checked = CheckPayloads(message, kMainModeKeRule); !checked) {
     return checked;
   }
-  auto ke = ParseKeyExchangePayload(*RequiredBody(message, PayloadType::kKeyExchange));
+  auto ke = ParseRequired(message, PayloadType::kKeyExchange, ParseKeyExchangePayload);
   if (!ke) {
     return std::unexpected(ke.error());
   }
@@ -437,7 +441,7 @@ Result<void> IkeService::Engine::ReadKeyExchangeAndNonce(IsakmpSa& sa, const Mes
                     std::to_string(expected),
                 kNotifyInvalidKeyInformation);
   }
-  auto nonce = ParseNoncePayload(*RequiredBody(message, PayloadType::kNonce));
+  auto nonce = ParseRequired(message, PayloadType::kNonce, ParseNoncePayload);
   if (!nonce) {
     return std::unexpected(nonce.error());
   }

@@ -128,7 +128,11 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
   if (auto checked = CheckPayloads(message, kMainModeAuthRule); !checked) {
     return checked;
   }
-  const ByteView id_body = *RequiredBody(message, PayloadType::kIdentification);
+  auto id_payload = RequiredBody(message, PayloadType::kIdentification);
+  if (!id_payload) {
+    return std::unexpected(id_payload.error());
+  }
+  const ByteView id_body = *id_payload;
   auto id = ParseIdentificationPayload(id_body);
   if (!id) {
     return std::unexpected(id.error());
@@ -140,7 +144,7 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
                              : ComputeHashI(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r,
                                             sa.cookie_i, sa.cookie_r, sa.sa_i_body, id_body);
   if (!UsesSignatures(sa)) {
-    auto hash = ParseHashPayload(*RequiredBody(message, PayloadType::kHash));
+    auto hash = ParseRequired(message, PayloadType::kHash, ParseHashPayload);
     if (!hash) {
       return std::unexpected(hash.error());
     }
@@ -172,13 +176,15 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
     return Fail(ErrorCode::kAuthenticationFailed, "the peer's certificate is invalid: " + certificate.error().detail,
                 kNotifyInvalidCertificate);
   }
-  auto signature = ParseSignaturePayload(*RequiredBody(message, PayloadType::kSignature));
+  auto signature = ParseRequired(message, PayloadType::kSignature, ParseSignaturePayload);
   if (!signature) {
     return std::unexpected(signature.error());
   }
-  // The signature is checked before the chain: only the holder of the
-  // session keys could have sent a message whose signature verifies, so a
-  // failure after this point is the peer's real result and ends phase 1.
+  // The CERT payload is outside HASH_I and HASH_R, and CBC lets anyone on
+  // the path flip bits in it without the keys. So every failure here only
+  // drops the message: the peer's retransmission may arrive intact, and a
+  // peer that is truly rejected runs into the phase 1 time limit, whose log
+  // line repeats the last reason.
   if (auto verified = crypto::VerifyIkeSignature(*certificate, expected, signature->data); !verified) {
     return Fail(ErrorCode::kAuthenticationFailed, "signature verification failed: " + verified.error().detail,
                 kNotifyInvalidSignature);
@@ -186,25 +192,26 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
   if (sa.remote_config->verify_cert) {
     const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
     if (own == nullptr) {
-      FailPhase1(sa, "certificate rejected: no CA is configured to verify it");
-      return {};
+      return Fail(ErrorCode::kAuthenticationFailed, "certificate rejected: no CA is configured to verify it",
+                  kNotifyInvalidCertAuthority);
     }
     if (auto trusted = own->trust_anchors.Verify(*certificate, {}); !trusted) {
-      IPOP_LOG(kError) << "certificate rejected: " << trusted.error().detail << " (subject "
-                       << certificate->SubjectText() << ", peer " << sa.remote.ToString() << ")";
-      FailPhase1(sa, "certificate rejected");
-      return {};
+      return Fail(ErrorCode::kAuthenticationFailed,
+                  "certificate rejected: " + trusted.error().detail + " (subject " + certificate->SubjectText() + ")",
+                  kNotifyInvalidCertificate);
     }
   }
   if (id->id_type == kIdDerAsn1Dn && id->data != certificate->SubjectDer()) {
-    FailPhase1(sa, "the peer's ID does not match its certificate subject " + certificate->SubjectText());
-    return {};
+    return Fail(ErrorCode::kAuthenticationFailed,
+                "the peer's ID does not match its certificate subject " + certificate->SubjectText(),
+                kNotifyInvalidIdInformation);
   }
   const auto& peers_identifier = sa.remote_config->peers_identifier;
   if (sa.remote_config->verify_identifier && peers_identifier &&
       peers_identifier->type == config::IdentifierType::kAddress && IdentityText(*id) != peers_identifier->value) {
-    FailPhase1(sa, "the peer's ID " + IdentityText(*id) + " is not peers_identifier " + peers_identifier->value);
-    return {};
+    return Fail(ErrorCode::kAuthenticationFailed,
+                "the peer's ID " + IdentityText(*id) + " is not peers_identifier " + peers_identifier->value,
+                kNotifyInvalidIdInformation);
   }
   sa.peer_identity = certificate->SubjectText();
   sa.peer_certificate = std::move(*certificate);

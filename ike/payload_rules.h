@@ -64,6 +64,17 @@ Result<void> CheckPayloads(const Message& message, const PayloadRule& rule);
 // PAYLOAD-MALFORMED when there is none.
 Result<ByteView> RequiredBody(const Message& message, PayloadType type);
 
+// Parses the body of the first payload of `type` with `parse`, e.g.
+// ParseRequired(message, PayloadType::kNonce, ParseNoncePayload).
+template <typename Parse>
+auto ParseRequired(const Message& message, PayloadType type, Parse parse) -> decltype(parse(ByteView{})) {
+  auto body = RequiredBody(message, type);
+  if (!body) {
+    return std::unexpected(body.error());
+  }
+  return parse(*body);
+}
+
 }  // namespace ipop::ike
 
 #endif  // IPOP_IKE_PAYLOAD_RULES_H_

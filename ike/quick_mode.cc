@@ -187,11 +187,11 @@ Result<void> IkeService::Engine::HandleQuickMode2(IsakmpSa& sa, QuickModeExchang
   if (auto hashed = CheckLeadingHash(*message, expected, "HASH(2)"); !hashed) {
     return hashed;
   }
-  auto sa_payload = ParseSaPayload(*RequiredBody(*message, PayloadType::kSa));
+  auto sa_payload = ParseRequired(*message, PayloadType::kSa, ParseSaPayload);
   if (!sa_payload) {
     return std::unexpected(sa_payload.error());
   }
-  auto nonce = ParseNoncePayload(*RequiredBody(*message, PayloadType::kNonce));
+  auto nonce = ParseRequired(*message, PayloadType::kNonce, ParseNoncePayload);
   if (!nonce) {
     return std::unexpected(nonce.error());
   }
@@ -266,11 +266,11 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   }
   sa.used_message_ids.insert(message_id);
 
-  auto sa_payload = ParseSaPayload(*RequiredBody(*message, PayloadType::kSa));
+  auto sa_payload = ParseRequired(*message, PayloadType::kSa, ParseSaPayload);
   if (!sa_payload) {
     return std::unexpected(sa_payload.error());
   }
-  auto nonce = ParseNoncePayload(*RequiredBody(*message, PayloadType::kNonce));
+  auto nonce = ParseRequired(*message, PayloadType::kNonce, ParseNoncePayload);
   if (!nonce) {
     return std::unexpected(nonce.error());
   }

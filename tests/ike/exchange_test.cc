@@ -297,9 +297,14 @@ TEST_F(ExchangeTest, CertificateFromOtherCaRejected) {
                               timers_, 0x2000);
   Load();
   NegotiateAll(*a_, *b_);
-  EXPECT_TRUE(log.Contains("certificate rejected: "));
-  EXPECT_TRUE(log.Contains("phase1 negotiation failed: certificate rejected. 10.77.0.2[500]"));
-  timers_.Advance(seconds(1));
+  EXPECT_TRUE(log.Contains("dropped message from 10.77.0.2[500]: authentication failed: certificate rejected: "));
+  EXPECT_EQ(a_->service->counters().drops.at("authentication failed"), 1u);
+  // B's retransmissions of message 6 are rejected the same way until the
+  // phase 1 time limit ends the exchange on both sides.
+  timers_.Advance(seconds(31));
+  DeliverAll(*a_, *b_);
+  EXPECT_TRUE(log.Contains("phase1 negotiation failed due to time up. 10.77.0.2[500]"));
+  EXPECT_TRUE(log.Contains("(last error: certificate rejected: "));
   EXPECT_TRUE(a_->service->ListIsakmpSas().empty());
   EXPECT_TRUE(a_->kernel.sas.empty());
   EXPECT_EQ(a_->service->counters().phase1_failed, 1u);
