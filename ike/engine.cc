@@ -208,6 +208,11 @@ Endpoint IkeService::Engine::LocalEndpointFor(Ipv4Address source) const {
       return listen;
     }
   }
+  // A request without a source address goes out from the first configured
+  // listen address, since the IDs and NAT-D hashes need a real one.
+  if (source == Ipv4Address() && !config_.listen.isakmp.empty()) {
+    return config_.listen.isakmp.front();
+  }
   return Endpoint{source, kIkePort};
 }
 

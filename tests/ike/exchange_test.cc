@@ -336,7 +336,7 @@ TEST_F(ExchangeTest, LostReplyIsAnsweredAgain) {
   }
   DeliverOne(*a_, *b_);  // HDR*, IDii, CERT, SIG_I -->
   // <-- HDR*, IDir, CERT, SIG_R is lost; A retransmits message 5 and B
-  // answers the duplicate with its stored message 6.
+  // replies to the duplicate with its stored message 6.
   b_->outbox.queue.clear();
   timers_.Advance(seconds(10));
   ASSERT_EQ(a_->outbox.queue.size(), 1u);
@@ -353,9 +353,8 @@ TEST_F(ExchangeTest, SilentPeerTimesOut) {
   MakeNodes(RacoonSuite());
   a_->service->Acquire(AcquireFor(*a_, *b_));
   ASSERT_EQ(a_->outbox.queue.size(), 1u);
-  // The first retransmission follows after 10 s; the second would follow
-  // 20 s later, at the 30 s phase 1 time limit, which ends the exchange
-  // first.
+  // The first retransmission follows after 10 s. The second would follow
+  // 20 s later, but the 30 s phase 1 time limit ends the exchange first.
   timers_.Advance(seconds(10));
   EXPECT_EQ(a_->outbox.queue.size(), 2u);
   timers_.Advance(seconds(19));
