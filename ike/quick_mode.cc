@@ -152,6 +152,8 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   }
   builder.Add(IdentificationPayload::FromIpv4Address(exchange.local_address));
   builder.Add(IdentificationPayload::FromIpv4Address(exchange.remote_address));
+  // TODO(ike): send NAT-OA payloads (RFC 3947 §5.1) in transport mode when
+  // a NAT was detected, so the peer can fix checksums.
   builder.ReplaceBody(0, ComputeQuickModeHash1(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
                                                builder.EncodeChain(1)));
   auto sealed = Seal(sa, builder, exchange.iv);
