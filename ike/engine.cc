@@ -489,6 +489,11 @@ void IkeService::Engine::Shutdown() {
       ScheduleRemoval(*sa);
     }
   }
+  // ESP SAs whose ISAKMP SA is gone cannot be announced, but still go.
+  const std::vector<InstalledEspPair> orphans = esp_pairs_;
+  for (const InstalledEspPair& pair : orphans) {
+    DeleteEspPair(pair);
+  }
   shut_down_ = true;
   sas_.clear();
   removal_scheduled_ = false;

@@ -563,5 +563,21 @@ TEST_F(ExchangeTest, RepeatedFinalMessagesGetNoReply) {
   EXPECT_EQ(b_->kernel.sas.size(), 2u);
 }
 
+TEST_F(ExchangeTest, ExpiredIsakmpSaKeepsEspUntilShutdown) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  NegotiateAll(*a_, *b_);
+  // The ISAKMP SA lives 28800 s; its ESP SAs outlive it.
+  timers_.Advance(seconds(28800));
+  EXPECT_TRUE(log.Contains("ISAKMP-SA expired 10.77.0.1[500]-10.77.0.2[500]"));
+  EXPECT_TRUE(a_->service->ListIsakmpSas().empty());
+  EXPECT_EQ(a_->kernel.sas.size(), 2u);
+  a_->outbox.queue.clear();
+  // Without an ISAKMP SA no Delete can be sent, but the ESP SAs still go.
+  a_->service->Shutdown();
+  EXPECT_TRUE(a_->outbox.queue.empty());
+  EXPECT_TRUE(a_->kernel.sas.empty());
+}
+
 }  // namespace
 }  // namespace ipop::ike::test
