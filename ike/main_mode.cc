@@ -33,6 +33,11 @@ namespace {
 constexpr size_t kNonceSize = 32;
 // UDP port that NAT-T moves IKE to (RFC 3947 §4).
 constexpr uint16_t kNatTraversalPort = 4500;
+// Responder SAs still in Main Mode, at most. Each costs memory and timers,
+// and anyone can create one with a forged source address, so a flood of
+// message 1 must not grow the table without bound. The value is a guess
+// that leaves room for many real peers starting at once.
+constexpr size_t kMaxHalfOpenResponderSas = 512;
 
 size_t CipherKeyLength(const Phase1Transform& transform) {
   // 3DES takes three 8-byte keys (RFC 2451 §2.2); AES the negotiated length.
@@ -51,6 +56,8 @@ std::string DropReasonFor(const Error& error) {
       return "invalid state";
     case ErrorCode::kNoProposalChosen:
       return "no proposal chosen";
+    case ErrorCode::kSystem:
+      return "resource limit";
     default:
       return ErrorCodeName(error.code);
   }
@@ -335,6 +342,13 @@ Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const
   const config::RemoteConfig* remote_config = config_.FindRemote(remote.address);
   if (remote_config == nullptr) {
     return Fail(ErrorCode::kNotFound, "no remote section matches " + remote.address.ToString());
+  }
+  const size_t half_open = static_cast<size_t>(std::ranges::count_if(sas_, [](const auto& entry) {
+    const Phase1State state = entry.second->state;
+    return state == Phase1State::kResponderSentSa || state == Phase1State::kResponderSentKe;
+  }));
+  if (half_open >= kMaxHalfOpenResponderSas) {
+    return Fail(ErrorCode::kSystem, "too many half-open ISAKMP SAs (" + std::to_string(half_open) + ")");
   }
   auto sa_body = RequiredBody(message, PayloadType::kSa);
   if (!sa_body) {

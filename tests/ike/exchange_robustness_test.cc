@@ -59,5 +59,36 @@ TEST(ExchangeRobustnessTest, DamagedMessagesNeverCrash) {
   }
 }
 
+TEST(ExchangeRobustnessTest, FloodOfMainMode1IsBounded) {
+  ManualTimerService timers;
+  Node a("10.77.0.1", MakeConfig("10.77.0.1", kCertDir + "/10.77.0.1", kCertDir + "/rootCA.pem", RacoonSuite()),
+         timers, 0x1000);
+  Node b("10.77.0.2", MakeConfig("10.77.0.2", kCertDir + "/10.77.0.2", kCertDir + "/rootCA.pem", RacoonSuite()),
+         timers, 0x2000);
+  ASSERT_TRUE(a.service->LoadCredentials().has_value());
+  ASSERT_TRUE(b.service->LoadCredentials().has_value());
+  a.service->Acquire(AcquireFor(a, b));
+  const Datagram first = a.outbox.queue.front();
+  // The same message 1 with 600 different initiator cookies.
+  for (uint32_t i = 1; i <= 600; ++i) {
+    Bytes forged = first.bytes;
+    forged[0] = std::byte(i >> 8);
+    forged[1] = std::byte(i);
+    forged[2] = std::byte{0xee};
+    b.service->HandleDatagram(first.remote, first.local, forged);
+  }
+  EXPECT_EQ(b.service->ListIsakmpSas().size(), 512u);
+  EXPECT_EQ(b.service->counters().drops.at("resource limit"), 88u);
+  // The half-open SAs expire at the phase 1 time limit, and a real
+  // initiator gets through again.
+  timers.Advance(std::chrono::seconds(31));
+  EXPECT_TRUE(b.service->ListIsakmpSas().empty());
+  a.outbox.queue.clear();
+  a.service->Acquire(AcquireFor(a, b));
+  b.outbox.queue.clear();
+  DeliverAll(a, b);
+  EXPECT_EQ(b.kernel.sas.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ipop::ike::test
