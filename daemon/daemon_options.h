@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "esp/esp_transport.h"
 
 namespace ipop::daemon {
 
@@ -28,15 +29,14 @@ inline constexpr uint32_t kDefaultFwmark = 50;
 // table's rule (32766) so that protected ranges win over connected routes.
 inline constexpr uint32_t kDefaultRulePriority = 1000;
 
-// MTU of the path the ESP packets take, and the most that ESP in transport
-// mode adds to a packet with the algorithms supported: SPI and sequence
-// number 8 bytes (RFC 4303 §2), an IV of up to 16 bytes (AES-CBC, RFC 3602
-// §3), up to 15 bytes of padding for a 16-byte block plus the 2-byte pad
-// length and next header (RFC 4303 §2.4), an ICV of up to 16 bytes, and the
-// 8-byte UDP header when NAT-T encapsulates it (RFC 3948 §2.1).
+// MTU of the path the ESP packets take. The default TUN MTU leaves room for
+// the largest ESP transport overhead of the supported algorithms and for the
+// 8-byte UDP header that NAT-T adds (RFC 3948 §2.1), so that the default
+// stays valid once UDP encapsulation is carried.
 inline constexpr uint32_t kDefaultPathMtu = 1500;
-inline constexpr uint32_t kMaxEspOverhead = 8 + 16 + 15 + 2 + 16 + 8;
-inline constexpr uint32_t kDefaultTunMtu = kDefaultPathMtu - kMaxEspOverhead;
+inline constexpr uint32_t kNattUdpHeaderLength = 8;
+inline constexpr uint32_t kDefaultTunMtu =
+    static_cast<uint32_t>(esp::TunMtuForLinkMtu(kDefaultPathMtu)) - kNattUdpHeaderLength;
 // IPv4 needs at least 576 bytes (RFC 791 §3.1); a smaller TUN MTU is refused.
 inline constexpr uint32_t kMinTunMtu = 576;
 

@@ -27,8 +27,9 @@ TEST(DaemonOptions, DefaultsWithoutArguments) {
 }
 
 TEST(DaemonOptions, TunMtuLeavesRoomForEsp) {
-  // 1500 minus ESP header 8, IV 16, padding 15, trailer 2, ICV 16, UDP 8.
-  EXPECT_EQ(kDefaultTunMtu, 1435U);
+  // 1500 minus SPI and sequence number 8, IV 16, padding 15, pad length and
+  // next header 2, ICV 16, and the NAT-T UDP header 8.
+  EXPECT_EQ(kDefaultTunMtu, 1500U - 8 - 16 - 15 - 2 - 16 - 8);
 }
 
 TEST(DaemonOptions, RacoonStyleFlags) {
