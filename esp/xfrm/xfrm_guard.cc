@@ -108,17 +108,15 @@ Result<void> FailClosedGuard::Install(const std::vector<Policy>& policies) {
   // Leftovers that the new SPD no longer contains go first, which frees their
   // indexes. Leftovers that it still contains are replaced in place below, so
   // their selectors are never unprotected.
-  std::vector<KernelPolicy> remaining;
   for (const KernelPolicy& policy : *existing) {
     if (!IsGuardPolicyIndex(policy.index)) {
-      remaining.push_back(policy);
       continue;
     }
-    bool wanted = false;
+    bool still_needed = false;
     for (const KernelPolicy& next : *desired) {
-      wanted = wanted || next.index == policy.index;
+      still_needed = still_needed || next.index == policy.index;
     }
-    if (wanted) {
+    if (still_needed) {
       IPOP_LOG(kInfo) << "replacing XFRM policy left by an earlier run: index " << policy.index
                       << " " << DescribePolicy(policy);
       continue;

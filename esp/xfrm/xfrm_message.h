@@ -27,7 +27,8 @@ struct KernelPolicy {
   // low 3 bits, and the kernel silently picks another one when it is in use.
   uint32_t index = 0;
   uint8_t type = XFRM_POLICY_TYPE_MAIN;
-  // Set for an "ipsec" policy; an allow policy without it passes cleartext.
+  // Set for an "ipsec ... require" policy. An allow policy without it
+  // passes cleartext.
   std::optional<xfrm_user_tmpl> esp_template;
   // Set when the kernel reports XFRMA_MARK or XFRMA_IF_ID: such a policy
   // applies only to marked packets or to one XFRM interface.
@@ -58,11 +59,11 @@ class XfrmMessage {
 // selector, direction and type (which keeps its old index).
 XfrmMessage BuildUpdatePolicy(const KernelPolicy& policy, uint32_t sequence);
 
-// XFRM_MSG_DELPOLICY by index; `direction` must match the index's low bits.
+// XFRM_MSG_DELPOLICY by index. `direction` must match the index's low 3 bits.
 XfrmMessage BuildDeletePolicy(uint32_t index, uint8_t direction, uint8_t type,
                               uint32_t sequence);
 
-// XFRM_MSG_GETPOLICY with NLM_F_DUMP: the kernel answers with one
+// XFRM_MSG_GETPOLICY with NLM_F_DUMP: the kernel replies with one
 // XFRM_MSG_NEWPOLICY per policy, then NLMSG_DONE.
 XfrmMessage BuildPolicyDump(uint32_t sequence);
 

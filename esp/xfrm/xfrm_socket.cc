@@ -13,7 +13,7 @@
 namespace ipop::esp::xfrm {
 namespace {
 
-// What the NLMSG_ERROR handler found: the errno (0 for an acknowledgement)
+// Result of the NLMSG_ERROR handler: the errno (0 for an acknowledgement)
 // and the kernel's extended-ack text.
 struct AckState {
   int error = 0;
@@ -101,8 +101,8 @@ Error KernelError(const AckState& ack) {
   return Error{ErrorCode::kSystem, detail};
 }
 
-Error SystemError(const std::string& what) {
-  return Error{ErrorCode::kSystem, what + ": " + std::strerror(errno)};
+Error SystemError(const std::string& operation) {
+  return Error{ErrorCode::kSystem, operation + ": " + std::strerror(errno)};
 }
 
 }  // namespace

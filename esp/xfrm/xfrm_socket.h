@@ -18,8 +18,8 @@ namespace ipop::esp::xfrm {
 
 class XfrmSocket {
  public:
-  // Opens and binds the socket and asks for extended acknowledgements, so
-  // that errors carry the kernel's explanation when it gives one.
+  // Opens and binds the socket and enables extended acknowledgements
+  // (NETLINK_EXT_ACK), so that errors carry the kernel's explanation.
   static Result<XfrmSocket> Open();
 
   XfrmSocket(XfrmSocket&& other) noexcept;

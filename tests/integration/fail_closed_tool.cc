@@ -9,6 +9,9 @@
 //       policies unless --no-bypass.
 //   fail_closed_tool esp-receive [--no-bypass] SECONDS
 //       counts the packets a raw IPPROTO_ESP socket receives.
+//   fail_closed_tool esp-send DESTINATION COUNT
+//       sends COUNT protocol-50 packets (an SPI, a sequence number and 32
+//       zero bytes) from a raw socket with the bypass policies.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -135,7 +138,11 @@ int UdpSend(std::vector<std::string> arguments) {
   destination.sin_port = htons(static_cast<uint16_t>(port));
 
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0 || !PrepareSocket(fd, bypass)) {
+  if (fd < 0) {
+    std::perror("socket");
+    return EXIT_FAILURE;
+  }
+  if (!PrepareSocket(fd, bypass)) {
     return EXIT_FAILURE;
   }
   if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
@@ -163,8 +170,11 @@ int EspReceive(std::vector<std::string> arguments) {
     return kUsageError;
   }
   const int fd = socket(AF_INET, SOCK_RAW, kIpProtocolEsp);
-  if (fd < 0 || !PrepareSocket(fd, bypass)) {
+  if (fd < 0) {
     std::perror("socket");
+    return EXIT_FAILURE;
+  }
+  if (!PrepareSocket(fd, bypass)) {
     return EXIT_FAILURE;
   }
   std::printf("ready\n");
@@ -187,11 +197,45 @@ int EspReceive(std::vector<std::string> arguments) {
   return EXIT_SUCCESS;
 }
 
+int EspSend(const std::vector<std::string>& arguments) {
+  if (arguments.size() != 2) {
+    std::fprintf(stderr, "usage: fail_closed_tool esp-send DESTINATION COUNT\n");
+    return kUsageError;
+  }
+  sockaddr_in destination{};
+  destination.sin_family = AF_INET;
+  if (inet_pton(AF_INET, arguments[0].c_str(), &destination.sin_addr) != 1) {
+    std::fprintf(stderr, "invalid address \"%s\"\n", arguments[0].c_str());
+    return kUsageError;
+  }
+  const int count = std::atoi(arguments[1].c_str());
+  const int fd = socket(AF_INET, SOCK_RAW, kIpProtocolEsp);
+  if (fd < 0) {
+    std::perror("socket");
+    return EXIT_FAILURE;
+  }
+  if (!PrepareSocket(fd, true)) {
+    return EXIT_FAILURE;
+  }
+  for (int sequence = 1; sequence <= count; ++sequence) {
+    // SPI 0x1001 and the sequence number in network order (RFC 4303 §2).
+    unsigned char packet[40] = {0x00, 0x00, 0x10, 0x01};
+    packet[7] = static_cast<unsigned char>(sequence);
+    if (sendto(fd, packet, sizeof(packet), 0, reinterpret_cast<sockaddr*>(&destination),
+               sizeof(destination)) < 0) {
+      std::perror("sendto");
+      return EXIT_FAILURE;
+    }
+  }
+  close(fd);
+  return EXIT_SUCCESS;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: fail_closed_tool install|remove|udp-send|esp-receive ...\n");
+    std::fprintf(stderr, "usage: fail_closed_tool install|remove|udp-send|esp-receive|esp-send ...\n");
     return kUsageError;
   }
   const std::string command = argv[1];
@@ -207,6 +251,9 @@ int main(int argc, char** argv) {
   }
   if (command == "esp-receive") {
     return EspReceive(arguments);
+  }
+  if (command == "esp-send") {
+    return EspSend(arguments);
   }
   std::fprintf(stderr, "unknown command \"%s\"\n", command.c_str());
   return kUsageError;

@@ -128,20 +128,20 @@ TEST(GuardPlan, LeftoverKeepsItsIndex) {
   EXPECT_EQ(plan[0].index, kGuardIndexBase + XFRM_POLICY_OUT);
 }
 
-TEST(GuardPlan, SkipsIndexesInUse) {
-  std::vector<KernelPolicy> plan = *ToKernelPolicies(OverlayPair(), 0);
-  // A leftover for another selector that the new plan replaces keeps the
-  // first slot; a kept policy's index is never reused.
-  std::vector<KernelPolicy> kept = *ToKernelPolicies(OverlayPair(), 0);
-  kept[0].index = kGuardIndexBase + XFRM_POLICY_OUT;
-  plan.push_back(kept[0]);
-  plan[0].selector.prefixlen_d = 24;
+TEST(GuardPlan, SkipsIndexOfReplacedLeftover) {
+  std::vector<Policy> policies = OverlayPair();
+  Policy narrower = MakePolicy("192.168.1.0", 16, "192.168.1.0", 24, PolicyDirection::kOut);
+  policies.push_back(narrower);
+  std::vector<KernelPolicy> plan = *ToKernelPolicies(policies, 0);
+  KernelPolicy leftover = plan[0];
+  leftover.index = kGuardIndexBase + XFRM_POLICY_OUT;  // slot 0
 
-  ASSERT_TRUE(AssignIndexes(plan, {kept[0]}).has_value());
+  ASSERT_TRUE(AssignIndexes(plan, {leftover}).has_value());
 
-  EXPECT_EQ(plan[2].index, kGuardIndexBase + XFRM_POLICY_OUT);
-  EXPECT_EQ(plan[0].index, kGuardIndexBase + 8 + XFRM_POLICY_OUT);
-  EXPECT_EQ(plan[1].index, kGuardIndexBase + 16 + XFRM_POLICY_IN);
+  // Slot 0 still has a free index for direction in, but not for out.
+  EXPECT_EQ(plan[0].index, kGuardIndexBase + XFRM_POLICY_OUT);
+  EXPECT_EQ(plan[1].index, kGuardIndexBase + XFRM_POLICY_IN);
+  EXPECT_EQ(plan[2].index, kGuardIndexBase + 8 + XFRM_POLICY_OUT);
 }
 
 TEST(GuardPlan, StaleLeftoverIndexIsReused) {
