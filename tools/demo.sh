@@ -16,7 +16,7 @@
 # switch. Everything created is removed on exit, also on failure, and any
 # failure makes the exit status non-zero.
 #
-# Usage: sudo tools/demo.sh [options]
+# Usage: tools/demo.sh [options]   (as root)
 #   --no-build            use existing binaries (default: run tools/build.sh)
 #   --bin-dir DIR         directory holding ipop-espd and ipop-esp
 #                         (default: $IPOP_BUILD_DIR/tools or build/tools)
@@ -62,7 +62,7 @@ if [ "${#prefix}" -gt 11 ]; then
   exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "demo: needs root for network namespaces; run: sudo $0" >&2
+  echo "demo: needs root for network namespaces; run it as root" >&2
   exit 1
 fi
 
