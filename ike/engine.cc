@@ -483,7 +483,13 @@ void IkeService::Engine::Shutdown() {
   }
   for (auto& [id, sa] : sas_) {
     if (sa->state == Phase1State::kEstablished) {
-      SendDeletes(*sa);
+      std::vector<InstalledEspPair> pairs;
+      for (const InstalledEspPair& pair : esp_pairs_) {
+        if (pair.remote == sa->remote.address) {
+          pairs.push_back(pair);
+        }
+      }
+      SendDeletes(*sa, pairs);
     }
     if (sa->state != Phase1State::kDead) {
       ScheduleRemoval(*sa);

@@ -132,10 +132,13 @@ class IkeService::Engine {
                        const Cookie& cookie_r, uint16_t notify_type);
   // Sends HDR*, HASH(1), payload as a new Informational exchange.
   void SendProtectedInformational(IsakmpSa& sa, PayloadType type, Bytes body);
-  void SendDeletes(IsakmpSa& sa);
+  // Sends a Delete through `sa` for each of `pairs` and removes them from
+  // the kernel, then sends a Delete for `sa` itself.
+  void SendDeletes(IsakmpSa& sa, const std::vector<InstalledEspPair>& pairs);
   // Removes both ESP SAs of `pair` from the kernel and from esp_pairs_.
   void DeleteEspPair(const InstalledEspPair& pair);
-  // Removes every SA with the peer of `sa` except `sa` itself (INITIAL-CONTACT).
+  // Removes the established SAs with the peer of `sa`, other than `sa`, and
+  // every ESP SA not negotiated under `sa` (INITIAL-CONTACT).
   void RemoveOlderSas(IsakmpSa& sa);
 
   const config::RuntimeConfig& config_;

@@ -193,17 +193,24 @@ void IkeService::Engine::DeleteEspPair(const InstalledEspPair& pair) {
 }
 
 void IkeService::Engine::RemoveOlderSas(IsakmpSa& sa) {
+  // SAs still in negotiation stay: when both sides initiate at once, each
+  // may send INITIAL-CONTACT while the other's exchange is running.
   for (auto& [id, other] : sas_) {
-    if (other.get() == &sa || other->state == Phase1State::kDead || other->remote.address != sa.remote.address) {
+    if (other.get() == &sa || other->state != Phase1State::kEstablished ||
+        other->remote.address != sa.remote.address) {
       continue;
     }
-    IPOP_LOG(kInfo) << "ISAKMP-SA deleted " << other->local.ToString() << "-" << other->remote.ToString()
-                    << " spi:" << CookiePairText(other->cookie_i, other->cookie_r) << " after INITIAL-CONTACT";
-    // Requests waiting for the old SA move to the new one.
-    for (const esp::AcquireRequest& request : other->queued_acquires) {
-      sa.queued_acquires.push_back(request);
+    IPOP_LOG(kInfo) << "deleting ISAKMP-SA " << CookiePairText(other->cookie_i, other->cookie_r)
+                    << " and its IPsec-SAs after INITIAL-CONTACT";
+    // The Deletes matter when the peer still has this SA, which happens
+    // when INITIAL-CONTACT crossed with our own negotiation.
+    std::vector<InstalledEspPair> pairs;
+    for (const InstalledEspPair& pair : esp_pairs_) {
+      if (pair.isakmp_sa_id == other->id) {
+        pairs.push_back(pair);
+      }
     }
-    other->queued_acquires.clear();
+    SendDeletes(*other, pairs);
     ScheduleRemoval(*other);
   }
   std::vector<InstalledEspPair> older;
@@ -264,13 +271,7 @@ void IkeService::Engine::SendProtectedInformational(IsakmpSa& sa, PayloadType ty
   Send(sa.local, sa.remote, *sealed);
 }
 
-void IkeService::Engine::SendDeletes(IsakmpSa& sa) {
-  std::vector<InstalledEspPair> pairs;
-  for (const InstalledEspPair& pair : esp_pairs_) {
-    if (pair.remote == sa.remote.address) {
-      pairs.push_back(pair);
-    }
-  }
+void IkeService::Engine::SendDeletes(IsakmpSa& sa, const std::vector<InstalledEspPair>& pairs) {
   for (const InstalledEspPair& pair : pairs) {
     // We name the SA we receive on (RFC 2408 §3.15), as racoon does.
     DeletePayload deletion;

@@ -220,7 +220,17 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
 }
 
 bool IkeService::Engine::IsFirstSaWith(const IsakmpSa& sa) const {
-  return sa.remote_config->initial_contact && !peers_with_sa_.contains(sa.remote.address);
+  if (!sa.remote_config->initial_contact || peers_with_sa_.contains(sa.remote.address)) {
+    return false;
+  }
+  // Another exchange with the peer in progress means both sides initiated
+  // at once; INITIAL-CONTACT would make the peer drop that one.
+  for (const auto& [id, other] : sas_) {
+    if (other.get() != &sa && other->state != Phase1State::kDead && other->remote.address == sa.remote.address) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<void> IkeService::Engine::HandleMessage5(IsakmpSa& sa, const Message& encrypted) {

@@ -579,5 +579,40 @@ TEST_F(ExchangeTest, ExpiredIsakmpSaKeepsEspUntilShutdown) {
   EXPECT_TRUE(a_->kernel.sas.empty());
 }
 
+TEST_F(ExchangeTest, SimultaneousInitiationStaysConsistent) {
+  MakeNodes(RacoonSuite());
+  // Both nodes send their first packet at the same moment.
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  b_->service->Acquire(AcquireFor(*b_, *a_));
+  DeliverAll(*a_, *b_);
+  timers_.Advance(seconds(1));
+  DeliverAll(*a_, *b_);
+
+  // Every SA one side holds, the other holds too, with the same keys.
+  EXPECT_GE(a_->kernel.sas.size(), 2u);
+  EXPECT_EQ(a_->kernel.sas.size(), b_->kernel.sas.size());
+  for (auto [node, peer] : {std::pair{a_.get(), b_.get()}, std::pair{b_.get(), a_.get()}}) {
+    for (const esp::EspSaConfig& outbound : node->kernel.sas) {
+      if (outbound.inbound) {
+        continue;
+      }
+      const esp::EspSaConfig* inbound = peer->kernel.Find(outbound.spi);
+      ASSERT_NE(inbound, nullptr) << outbound.spi;
+      EXPECT_TRUE(inbound->inbound);
+      EXPECT_EQ(ToHex(inbound->cipher_key.view()), ToHex(outbound.cipher_key.view()));
+    }
+  }
+  const auto list_a = a_->service->ListIsakmpSas();
+  const auto list_b = b_->service->ListIsakmpSas();
+  ASSERT_EQ(list_a.size(), list_b.size());
+  for (const IsakmpSaStatus& status : list_a) {
+    EXPECT_TRUE(status.established);
+    const bool known = std::ranges::any_of(list_b, [&](const IsakmpSaStatus& other) {
+      return other.cookie_i == status.cookie_i && other.cookie_r == status.cookie_r && other.established;
+    });
+    EXPECT_TRUE(known) << std::hex << status.cookie_i;
+  }
+}
+
 }  // namespace
 }  // namespace ipop::ike::test
