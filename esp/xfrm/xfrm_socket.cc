@@ -15,6 +15,11 @@ namespace {
 
 // Result of the NLMSG_ERROR handler: the errno (0 for an acknowledgement)
 // and the kernel's extended-ack text.
+// Receive buffer for replies and dumps. A dump batch never exceeds the
+// largest buffer the reader has used, and 32 KiB is libmnl's own choice
+// for dumps (MNL_SOCKET_DUMP_SIZE, added after libmnl 1.0.4).
+constexpr size_t kReceiveBufferSize = 32768;
+
 struct AckState {
   int error = 0;
   std::string kernel_message;
@@ -162,7 +167,7 @@ Result<void> XfrmSocket::Request(const XfrmMessage& request, int ignored_errno) 
   if (auto sent = Send(request); !sent) {
     return sent;
   }
-  std::vector<std::byte> buffer(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<std::byte> buffer(kReceiveBufferSize);
   std::array<mnl_cb_t, NLMSG_MIN_TYPE> control_callbacks = MakeControlCallbacks(HandleError);
 
   AckState ack;
@@ -193,7 +198,7 @@ Result<void> XfrmSocket::Dump(const XfrmMessage& request,
   if (auto sent = Send(request); !sent) {
     return sent;
   }
-  std::vector<std::byte> buffer(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<std::byte> buffer(kReceiveBufferSize);
   std::array<mnl_cb_t, NLMSG_MIN_TYPE> control_callbacks = MakeControlCallbacks(HandleDumpError);
 
   DumpState state;
