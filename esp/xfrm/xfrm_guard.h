@@ -37,12 +37,12 @@ Result<void> BypassSocketPolicies(int fd);
 Result<void> ExcludeInterfaceFromXfrm(const std::string& ifname);
 
 // The policy index range that marks policies as installed by FailClosedGuard.
-// The kernel keeps the direction in the low 3 bits of an index, so each SPD
-// entry takes one slot of 8 indexes: kGuardIndexBase + slot * 8 + direction.
-// The kernel numbers its own policies upwards from 8 in steps of 8, far below
-// this range.
+// The kernel keeps the direction in the low 3 bits of an index, so an index
+// is kGuardIndexBase + slot * 8 + direction, and each SPD entry gets the
+// first free one. The kernel numbers its own policies upwards from 8 in steps
+// of 8 (plus the direction), far below this range.
 inline constexpr uint32_t kGuardIndexBase = 0x49500000;  // "IP" in the top bytes
-inline constexpr uint32_t kGuardIndexSlots = 0x10000;    // SPD entries per guard
+inline constexpr uint32_t kGuardIndexSlots = 0x10000;    // also the max SPD entries
 inline constexpr uint32_t kGuardIndexEnd = kGuardIndexBase + kGuardIndexSlots * 8;
 
 // True when `index` lies in the range FailClosedGuard uses.
