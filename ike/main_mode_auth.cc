@@ -88,6 +88,7 @@ Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initi
                                         sa.cookie_r, sa.sa_i_body, *id_body)
                          : ComputeHashR(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r, sa.cookie_i,
                                         sa.cookie_r, sa.sa_i_body, *id_body);
+
   IsakmpHeader header;
   header.initiator_cookie = sa.cookie_i;
   header.responder_cookie = sa.cookie_r;
@@ -111,6 +112,7 @@ Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initi
   } else {
     builder.Add(HashPayload{hash});
   }
+
   if (with_initial_contact) {
     // RFC 2407 §4.6.3.3: the peer then deletes SAs left from our previous run.
     NotificationPayload notification;
