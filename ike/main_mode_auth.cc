@@ -198,6 +198,8 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
                   kNotifyInvalidCertAuthority);
     }
     if (auto trusted = own->trust_anchors.Verify(*certificate, {}); !trusted) {
+      IPOP_LOG(kError) << "certificate rejected: " << trusted.error().detail << " (subject "
+                       << certificate->SubjectText() << ", peer " << sa.remote.ToString() << ")";
       return Fail(ErrorCode::kAuthenticationFailed,
                   "certificate rejected: " + trusted.error().detail + " (subject " + certificate->SubjectText() + ")",
                   kNotifyInvalidCertificate);

@@ -297,6 +297,8 @@ TEST_F(ExchangeTest, CertificateFromOtherCaRejected) {
                               timers_, 0x2000);
   Load();
   NegotiateAll(*a_, *b_);
+  EXPECT_TRUE(log.Contains("ERROR: certificate rejected: "));
+  EXPECT_TRUE(log.Contains("peer 10.77.0.2[500])"));
   EXPECT_TRUE(log.Contains("dropped message from 10.77.0.2[500]: authentication failed: certificate rejected: "));
   EXPECT_EQ(a_->service->counters().drops.at("authentication failed"), 1u);
   // B's retransmissions of message 6 are rejected the same way until the
