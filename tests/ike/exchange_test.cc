@@ -616,5 +616,29 @@ TEST_F(ExchangeTest, SimultaneousInitiationStaysConsistent) {
   }
 }
 
+TEST_F(ExchangeTest, QuickModeTimesOutAtPhase2Limit) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  for (int step = 0; step < 6; ++step) {
+    DeliverOne(step % 2 == 0 ? *a_ : *b_, step % 2 == 0 ? *b_ : *a_);
+  }
+  ASSERT_TRUE(BothEstablished());
+  // Every copy of HDR*, HASH(1), SA, Ni, KE, IDci, IDcr --> is lost.
+  a_->outbox.queue.clear();
+  timers_.Advance(seconds(10));
+  EXPECT_EQ(a_->outbox.queue.size(), 1u);
+  a_->outbox.queue.clear();
+  timers_.Advance(seconds(20));
+  EXPECT_TRUE(log.Contains("phase2 negotiation failed due to time up. 10.77.0.2[500]"));
+  EXPECT_EQ(a_->service->counters().phase2_failed, 1u);
+  EXPECT_TRUE(a_->kernel.sas.empty());
+  // The ISAKMP SA survives, and the next ACQUIRE succeeds over it.
+  a_->outbox.queue.clear();
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  EXPECT_EQ(DeliverAll(*a_, *b_), 3);
+  EXPECT_EQ(a_->kernel.sas.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ipop::ike::test
