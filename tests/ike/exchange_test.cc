@@ -590,7 +590,8 @@ TEST_F(ExchangeTest, SimultaneousInitiationStaysConsistent) {
   timers_.Advance(seconds(1));
   DeliverAll(*a_, *b_);
 
-  // Every SA one side holds, the other holds too, with the same keys.
+  // Each outbound SA on one side is an inbound SA on the other, with the
+  // same keys.
   EXPECT_GE(a_->kernel.sas.size(), 2u);
   EXPECT_EQ(a_->kernel.sas.size(), b_->kernel.sas.size());
   for (auto [node, peer] : {std::pair{a_.get(), b_.get()}, std::pair{b_.get(), a_.get()}}) {
