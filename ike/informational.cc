@@ -181,11 +181,19 @@ void IkeService::Engine::HandleDelete(IsakmpSa& sa, const DeletePayload& deletio
 
 void IkeService::Engine::DeleteEspPair(const InstalledEspPair& pair) {
   const InstalledEspPair copy = pair;  // `pair` may point into esp_pairs_
-  if (auto deleted = kernel_.DeleteSa(copy.outbound_spi, copy.remote); !deleted) {
-    IPOP_LOG(kWarning) << "deleting outbound ESP SA " << copy.outbound_spi << " failed: " << deleted.error().detail;
-  }
-  if (auto deleted = kernel_.DeleteSa(copy.inbound_spi, copy.local); !deleted) {
-    IPOP_LOG(kWarning) << "deleting inbound ESP SA " << copy.inbound_spi << " failed: " << deleted.error().detail;
+  for (bool inbound : {false, true}) {
+    const uint32_t spi = inbound ? copy.inbound_spi : copy.outbound_spi;
+    auto deleted = kernel_.DeleteSa(spi, inbound ? copy.local : copy.remote);
+    if (deleted) {
+      continue;
+    }
+    // An SA that reached its hard lifetime is already gone from the kernel.
+    if (deleted.error().code == ErrorCode::kNotFound) {
+      IPOP_LOG(kDebug) << "ESP SA " << spi << " was already removed";
+    } else {
+      IPOP_LOG(kWarning) << "deleting " << (inbound ? "inbound" : "outbound") << " ESP SA " << spi
+                         << " failed: " << deleted.error().detail;
+    }
   }
   std::erase_if(esp_pairs_, [&](const InstalledEspPair& entry) {
     return entry.inbound_spi == copy.inbound_spi && entry.local == copy.local;
