@@ -79,6 +79,14 @@ struct AcquireRequest {
   uint8_t protocol = 0;
 };
 
+// An SA reached a soft limit (time to rekey) or a hard limit (the kernel
+// has removed it), as a kernel EXPIRE reports.
+struct SaExpire {
+  uint32_t spi = 0;
+  Ipv4Address destination;
+  bool hard = false;
+};
+
 class KernelSeam {
  public:
   virtual ~KernelSeam() = default;
@@ -101,8 +109,15 @@ class KernelSeam {
     acquire_handler_ = std::move(handler);
   }
 
+  // Called when an SA expires. Only backends whose SAs can expire on their
+  // own (the XFRM backend) call it; the same threading rule applies.
+  void set_expire_handler(std::function<void(const SaExpire&)> handler) {
+    expire_handler_ = std::move(handler);
+  }
+
  protected:
   std::function<void(const AcquireRequest&)> acquire_handler_;
+  std::function<void(const SaExpire&)> expire_handler_;
 };
 
 }  // namespace ipop::esp

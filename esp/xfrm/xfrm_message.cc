@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "crypto/secret.h"
 #include "esp/xfrm/netlink_attr.h"
 
 namespace ipop::esp::xfrm {
@@ -68,6 +69,19 @@ XfrmMessage& XfrmMessage::operator=(const XfrmMessage& other) {
   buffer_ = other.buffer_;
   header_ = reinterpret_cast<nlmsghdr*>(buffer_.data());
   return *this;
+}
+
+XfrmMessage::~XfrmMessage() { crypto::Wipe(buffer_); }
+
+void XfrmMessage::Wipe() {
+  const uint16_t type = header_->nlmsg_type;
+  const uint16_t flags = header_->nlmsg_flags;
+  const uint32_t sequence = header_->nlmsg_seq;
+  crypto::Wipe(buffer_);
+  header_ = mnl_nlmsg_put_header(buffer_.data());
+  header_->nlmsg_type = type;
+  header_->nlmsg_flags = flags;
+  header_->nlmsg_seq = sequence;
 }
 
 ByteView XfrmMessage::bytes() const { return ByteView(buffer_.data(), header_->nlmsg_len); }

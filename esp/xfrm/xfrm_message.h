@@ -1,7 +1,6 @@
 // XFRM netlink requests built over libmnl, and the parser for the policies
 // the kernel sends back. This is the message layer of the XFRM kernel
-// backend: SA messages (XFRM_MSG_NEWSA, XFRM_MSG_ALLOCSPI) belong here too
-// when that backend grows.
+// backend; the SA messages are in xfrm_sa_message.h.
 #ifndef IPOP_ESP_XFRM_XFRM_MESSAGE_H_
 #define IPOP_ESP_XFRM_XFRM_MESSAGE_H_
 
@@ -44,6 +43,11 @@ class XfrmMessage {
   XfrmMessage(uint16_t type, uint16_t flags, uint32_t sequence);
   XfrmMessage(const XfrmMessage& other);
   XfrmMessage& operator=(const XfrmMessage& other);
+  // Wipes the buffer, because SA requests carry keys.
+  ~XfrmMessage();
+
+  // Zeroes the whole buffer, keys included, and leaves an empty header.
+  void Wipe();
 
   nlmsghdr* header() { return header_; }
   const nlmsghdr* header() const { return header_; }

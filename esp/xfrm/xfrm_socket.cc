@@ -179,6 +179,7 @@ Result<void> XfrmSocket::Request(const XfrmMessage& request, int ignored_errno) 
     const int status = mnl_cb_run2(buffer.data(), received, request.header()->nlmsg_seq, port_id_,
                                    nullptr, &ack, control_callbacks.data(), control_callbacks.size());
     if (status == MNL_CB_STOP) {
+      last_errno_ = 0;
       return {};
     }
     if (status == MNL_CB_ERROR) {
@@ -188,9 +189,23 @@ Result<void> XfrmSocket::Request(const XfrmMessage& request, int ignored_errno) 
       if (ignored_errno != 0 && ack.error == ignored_errno) {
         return {};
       }
+      last_errno_ = ack.error;
       return std::unexpected(KernelError(ack));
     }
   }
+}
+
+Result<void> XfrmSocket::RequestWithReply(
+    const XfrmMessage& request, const std::function<Result<void>(const nlmsghdr*)>& on_message) {
+  // The acknowledgement ends the exchange the way NLMSG_DONE ends a dump, and
+  // the dump loop stops at either.
+  return Dump(request, on_message);
+}
+
+Result<void> XfrmSocket::RequestAndWipe(XfrmMessage& request) {
+  Result<void> result = Request(request);
+  request.Wipe();
+  return result;
 }
 
 Result<void> XfrmSocket::Dump(const XfrmMessage& request,
@@ -212,6 +227,7 @@ Result<void> XfrmSocket::Dump(const XfrmMessage& request,
         mnl_cb_run2(buffer.data(), received, request.header()->nlmsg_seq, port_id_,
                     HandleDumpMessage, &state, control_callbacks.data(), control_callbacks.size());
     if (status == MNL_CB_STOP) {
+      last_errno_ = 0;
       if (state.callback_error) {
         return std::unexpected(*state.callback_error);
       }
@@ -221,6 +237,7 @@ Result<void> XfrmSocket::Dump(const XfrmMessage& request,
       if (state.ack.error == 0) {
         state.ack.error = errno;
       }
+      last_errno_ = state.ack.error;
       return std::unexpected(KernelError(state.ack));
     }
   }

@@ -37,6 +37,19 @@ class XfrmSocket {
   // match direction)", unless it equals `ignored_errno` (0 ignores none).
   Result<void> Request(const XfrmMessage& request, int ignored_errno = 0);
 
+  // Sends `request` (with NLM_F_ACK) and calls `on_message` for each reply
+  // that comes before the acknowledgement, as XFRM_MSG_ALLOCSPI sends one.
+  Result<void> RequestWithReply(const XfrmMessage& request,
+                                const std::function<Result<void>(const nlmsghdr*)>& on_message);
+
+  // Sends a request that carries keys and wipes it afterwards, whether the
+  // kernel accepted it or not.
+  Result<void> RequestAndWipe(XfrmMessage& request);
+
+  // The errno of the last kernel error reply (0 after a success), so callers
+  // can tell ENOENT (no such algorithm) and EINVAL from other failures.
+  int last_errno() const { return last_errno_; }
+
   // Sends a dump request and calls `on_message` for every reply until
   // NLMSG_DONE. After `on_message` returns an error, the rest of the dump is
   // read and skipped, and that error is returned.
@@ -50,6 +63,7 @@ class XfrmSocket {
   mnl_socket* socket_ = nullptr;
   uint32_t port_id_ = 0;
   uint32_t sequence_ = 0;
+  int last_errno_ = 0;
 };
 
 }  // namespace ipop::esp::xfrm
