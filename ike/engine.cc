@@ -189,6 +189,7 @@ void IkeService::Engine::ScheduleRemoval(IsakmpSa& sa) {
   for (auto& [message_id, exchange] : sa.quick_modes) {
     CancelRetransmission(exchange.last_sent);
     timers_.Cancel(exchange.timeout_timer);
+    RemoveEarlyInboundEsp(exchange);
   }
   if (!removal_scheduled_) {
     removal_scheduled_ = true;

@@ -114,6 +114,11 @@ class IkeService::Engine {
   Result<void> HandleQuickMode2(IsakmpSa& sa, QuickModeExchange& exchange, const Message& message);
   Result<void> HandleQuickMode3(IsakmpSa& sa, QuickModeExchange& exchange, const Message& message);
   Result<void> InstallEspSas(IsakmpSa& sa, QuickModeExchange& exchange);
+  esp::EspSaConfig MakeEspSaConfig(const IsakmpSa& sa, const QuickModeExchange& exchange, bool inbound);
+  // Installs the responder's inbound SA ahead of HASH(3); false on failure.
+  bool InstallInboundEspEarly(IsakmpSa& sa, QuickModeExchange& exchange);
+  // Removes an inbound SA installed ahead of an exchange that then failed.
+  void RemoveEarlyInboundEsp(QuickModeExchange& exchange);
   uint32_t NewMessageId(const IsakmpSa& sa);
   void OnPhase2Timeout(uint64_t sa_id, uint32_t message_id);
   void RetransmitPhase2(uint64_t sa_id, uint32_t message_id);

@@ -79,6 +79,9 @@ struct QuickModeExchange {
   std::optional<crypto::DhKeyPair> dh;  // with PFS only
   crypto::SecretBytes pfs_shared;
   uint32_t inbound_spi = 0;   // ours, allocated through the kernel seam
+  // The responder installs the inbound SA when it sends HASH(2), because the
+  // initiator may send ESP right after HASH(3) and that ESP can overtake it.
+  bool inbound_installed = false;
   uint32_t outbound_spi = 0;  // the peer's
   std::vector<EspTransform> offer;  // initiator only
   EspTransform chosen;

@@ -406,6 +406,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
                                           [this, sa_id, message_id] { OnPhase2Timeout(sa_id, message_id); });
   SendAndRemember(stored.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/true,
                   *sa.remote_config, [this, sa_id, message_id] { RetransmitPhase2(sa_id, message_id); });
+  InstallInboundEspEarly(sa, stored);
   return {};
 }
 
@@ -471,55 +472,78 @@ void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, B
   }
 }
 
-Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& exchange) {
+esp::EspSaConfig IkeService::Engine::MakeEspSaConfig(const IsakmpSa& sa, const QuickModeExchange& exchange,
+                                                    bool inbound) {
   const EspTransform& chosen = exchange.chosen;
   const size_t cipher_key_length = crypto::EspCipherKeyLength(chosen.cipher, chosen.key_bits);
   const size_t integrity_key_length = crypto::EspIntegrityKeyLength(chosen.integrity);
-  std::optional<esp::UdpEncapsulation> encapsulation;
-  if (chosen.udp_encapsulated) {
-    encapsulation = esp::UdpEncapsulation{sa.local.port, sa.remote.port};
-  }
 
+  esp::EspSaConfig config;
+  config.spi = inbound ? exchange.inbound_spi : exchange.outbound_spi;
+  config.source = inbound ? exchange.remote_address : exchange.local_address;
+  config.destination = inbound ? exchange.local_address : exchange.remote_address;
+  config.inbound = inbound;
+  config.mode = esp::IpsecMode::kTransport;
+  config.cipher = chosen.cipher;
+  config.aes_key_bits = chosen.cipher == crypto::EspCipher::k3desCbc ? 0 : chosen.key_bits;
+  config.integrity = chosen.integrity;
   // KEYMAT for each direction uses the SPI its receiver chose (RFC 2409 §5.5).
-  auto make_config = [&](bool inbound) {
-    esp::EspSaConfig config;
-    config.spi = inbound ? exchange.inbound_spi : exchange.outbound_spi;
-    config.source = inbound ? exchange.remote_address : exchange.local_address;
-    config.destination = inbound ? exchange.local_address : exchange.remote_address;
-    config.inbound = inbound;
-    config.mode = esp::IpsecMode::kTransport;
-    config.cipher = chosen.cipher;
-    config.aes_key_bits = chosen.cipher == crypto::EspCipher::k3desCbc ? 0 : chosen.key_bits;
-    config.integrity = chosen.integrity;
-    crypto::SecretBytes keymat =
-        ComputeKeymat(sa.transform.hash, sa.keys.skeyid_d, exchange.pfs_shared.view(), kKeymatProtocolEsp,
-                      config.spi, exchange.nonce_i, exchange.nonce_r, cipher_key_length + integrity_key_length);
-    config.cipher_key = crypto::SecretBytes::CopyOf(keymat.view().first(cipher_key_length));
-    config.integrity_key = crypto::SecretBytes::CopyOf(keymat.view().subspan(cipher_key_length));
-    config.encapsulation = encapsulation;
-    // Soft expiry at 80% of the lifetime leaves time to negotiate a new SA.
-    config.lifetime.hard_time = chosen.lifetime;
-    config.lifetime.soft_time = chosen.lifetime * 8 / 10;
-    config.policy_id = inbound ? exchange.inbound_policy_id : exchange.outbound_policy_id;
-    return config;
-  };
+  crypto::SecretBytes keymat =
+      ComputeKeymat(sa.transform.hash, sa.keys.skeyid_d, exchange.pfs_shared.view(), kKeymatProtocolEsp,
+                    config.spi, exchange.nonce_i, exchange.nonce_r, cipher_key_length + integrity_key_length);
+  config.cipher_key = crypto::SecretBytes::CopyOf(keymat.view().first(cipher_key_length));
+  config.integrity_key = crypto::SecretBytes::CopyOf(keymat.view().subspan(cipher_key_length));
+  if (chosen.udp_encapsulated) {
+    config.encapsulation = esp::UdpEncapsulation{sa.local.port, sa.remote.port};
+  }
+  // Soft expiry at 80% of the lifetime leaves time to negotiate a new SA.
+  config.lifetime.hard_time = chosen.lifetime;
+  config.lifetime.soft_time = chosen.lifetime * 8 / 10;
+  config.policy_id = inbound ? exchange.inbound_policy_id : exchange.outbound_policy_id;
+  return config;
+}
 
+bool IkeService::Engine::InstallInboundEspEarly(IsakmpSa& sa, QuickModeExchange& exchange) {
+  if (auto added = kernel_.AddSa(MakeEspSaConfig(sa, exchange, /*inbound=*/true)); !added) {
+    FailQuickMode(sa, exchange, "installing the inbound SA failed: " + added.error().detail);
+    return false;
+  }
+  exchange.inbound_installed = true;
+  IPOP_LOG(kDebug) << "inbound SA spi=" << SpiText(exchange.inbound_spi) << " from " << sa.remote.ToString()
+                   << " installed ahead of HASH(3)";
+  return true;
+}
+
+void IkeService::Engine::RemoveEarlyInboundEsp(QuickModeExchange& exchange) {
+  if (!exchange.inbound_installed) {
+    return;
+  }
+  exchange.inbound_installed = false;
+  if (auto removed = kernel_.DeleteSa(exchange.inbound_spi, exchange.local_address); !removed) {
+    IPOP_LOG(kWarning) << "removing the unfinished inbound SA spi=" << SpiText(exchange.inbound_spi)
+                       << " failed: " << removed.error().detail;
+  }
+}
+
+Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& exchange) {
   for (bool inbound : {true, false}) {
-    esp::EspSaConfig config = make_config(inbound);
-    const uint32_t spi = config.spi;
-    if (auto added = kernel_.AddSa(std::move(config)); !added) {
-      FailQuickMode(sa, exchange, std::string("installing the ") + (inbound ? "inbound" : "outbound") +
-                                      " SA failed: " + added.error().detail);
-      return {};
+    const uint32_t spi = inbound ? exchange.inbound_spi : exchange.outbound_spi;
+    if (!(inbound && exchange.inbound_installed)) {
+      if (auto added = kernel_.AddSa(MakeEspSaConfig(sa, exchange, inbound)); !added) {
+        FailQuickMode(sa, exchange, std::string("installing the ") + (inbound ? "inbound" : "outbound") +
+                                        " SA failed: " + added.error().detail);
+        return {};
+      }
     }
     IPOP_LOG(kInfo) << "IPsec-SA established: ESP/Transport " << sa.local.ToString() << "->"
                     << sa.remote.ToString() << " spi=" << SpiText(spi);
   }
+  exchange.inbound_installed = false;  // now owned by the installed pair
   esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,
                                         exchange.local_address, exchange.remote_address});
   ++counters_.phase2_established;
   Transition(sa, exchange, QuickModeState::kEstablished);
-  IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(chosen);
+  IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(exchange.chosen);
   exchange.dh.reset();
   exchange.pfs_shared = crypto::SecretBytes();
   RetireQuickMode(sa, exchange);
@@ -529,6 +553,7 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
 void IkeService::Engine::FailQuickMode(IsakmpSa& sa, QuickModeExchange& exchange, const std::string& reason) {
   ++counters_.phase2_failed;
   IPOP_LOG(kError) << "phase2 negotiation failed: " << reason << ". " << sa.remote.ToString();
+  RemoveEarlyInboundEsp(exchange);
   CancelRetransmission(exchange.last_sent);
   Transition(sa, exchange, QuickModeState::kDead);
   exchange.dh.reset();
@@ -565,6 +590,7 @@ void IkeService::Engine::OnPhase2Timeout(uint64_t sa_id, uint32_t message_id) {
   }
   ++counters_.phase2_failed;
   IPOP_LOG(kError) << "phase2 negotiation failed due to time up. " << sa->remote.ToString();
+  RemoveEarlyInboundEsp(exchange);
   CancelRetransmission(exchange.last_sent);
   sa->quick_modes.erase(found);
 }

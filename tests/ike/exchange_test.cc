@@ -146,12 +146,17 @@ TEST_F(ExchangeTest, RacoonSuiteCompletesStepByStep) {
 
   // <-- HDR*, HASH(2), SA, Nr, KE, IDci, IDcr
   ASSERT_EQ(b_->outbox.queue.size(), 1u);
+  // The responder already accepts ESP, because the initiator's first ESP
+  // packet may overtake HASH(3); it sends nothing until HASH(3) arrives.
+  ASSERT_EQ(b_->kernel.sas.size(), 1u);
+  EXPECT_TRUE(b_->kernel.sas.front().inbound);
   DeliverOne(*b_, *a_);
 
   // HDR*, HASH(3) -->
   ASSERT_EQ(a_->outbox.queue.size(), 1u);
   DeliverOne(*a_, *b_);
   EXPECT_TRUE(b_->outbox.queue.empty());
+  EXPECT_EQ(b_->kernel.sas.size(), 2u);
 
   ExpectMatchingSas(crypto::EspCipher::k3desCbc, crypto::EspIntegrity::kHmacSha1_96);
   const auto isakmp = a_->service->ListIsakmpSas();
@@ -370,6 +375,24 @@ TEST_F(ExchangeTest, SilentPeerTimesOut) {
   EXPECT_EQ(a_->service->counters().retransmissions, 1u);
   EXPECT_TRUE(a_->service->ListIsakmpSas().empty());
   EXPECT_EQ(a_->service->counters().phase1_failed, 1u);
+}
+
+TEST_F(ExchangeTest, LostHash3RemovesEarlyInboundSa) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  // Main Mode, then HDR*, HASH(1) ... --> and <-- HDR*, HASH(2) ...
+  for (int step = 0; step < 8; ++step) {
+    DeliverOne(step % 2 == 0 ? *a_ : *b_, step % 2 == 0 ? *b_ : *a_);
+  }
+  ASSERT_EQ(b_->kernel.sas.size(), 1u);
+  // HDR*, HASH(3) --> is lost; the initiator sends it only once.
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  a_->outbox.queue.clear();
+  timers_.Advance(seconds(31));
+  EXPECT_TRUE(log.Contains("phase2 negotiation failed due to time up. 10.77.0.1[500]"));
+  EXPECT_TRUE(b_->kernel.sas.empty());
+  EXPECT_EQ(b_->service->counters().phase2_established, 0u);
 }
 
 TEST_F(ExchangeTest, TamperedEncryptedMessageRejected) {
