@@ -51,7 +51,10 @@ Result<CliOptions> ParseCliArguments(std::span<const std::string_view> arguments
       return std::string(arguments[++i]);
     };
 
-    if (flag == "--control" || flag == "-f" || flag == "--config" || flag == "--setkey") {
+    const bool listing = command == CliCommand::kSa || command == CliCommand::kSpd;
+    if (flag == "--setkey" && listing && !inline_value) {
+      options.setkey_format = true;
+    } else if (flag == "--control" || flag == "-f" || flag == "--config" || flag == "--setkey") {
       auto text = value();
       if (!text) {
         return std::unexpected(text.error());
@@ -107,6 +110,14 @@ std::string_view ControlRequestFor(CliCommand command) {
   return "";
 }
 
+std::string ControlRequestFor(const CliOptions& options) {
+  std::string request(ControlRequestFor(options.command));
+  if (options.setkey_format) {
+    request += " setkey";
+  }
+  return request;
+}
+
 std::string CliUsage() {
   return R"(Usage: ipop-esp [--control PATH] COMMAND
 Operator CLI for ipop-espd.
@@ -114,7 +125,10 @@ Operator CLI for ipop-espd.
 Commands that ask the running daemon (over its control socket):
   sa       list ISAKMP SAs (peer, cookies, state, algorithms, age) and ESP SAs
            (peer, SPI, direction, algorithms, age, bytes, packets, backend)
-  spd      list the security policies
+  spd      list the security policies and what enforces them (backend)
+  sa --setkey, spd --setkey
+           print the SAs or policies in `setkey -D` / `setkey -DP` layout
+           (without keys)
   status   print uptime and counters
 
 Offline command:

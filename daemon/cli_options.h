@@ -1,5 +1,6 @@
 // Command line of the ipop-esp operator CLI:
 //   ipop-esp [--control PATH] sa|spd|status
+//   ipop-esp [--control PATH] sa|spd --setkey
 //   ipop-esp check [-f FILE] [--setkey FILE]
 #ifndef IPOP_DAEMON_CLI_OPTIONS_H_
 #define IPOP_DAEMON_CLI_OPTIONS_H_
@@ -20,6 +21,8 @@ struct CliOptions {
   std::string control_socket;  // kDefaultControlSocket unless --control
   std::string config_file;     // for check; kDefaultConfigFile unless -f
   std::optional<std::string> setkey_file;
+  // `sa --setkey` and `spd --setkey`: print setkey -D / -DP format.
+  bool setkey_format = false;
 };
 
 // Parses argv[1..]. Options may come before or after the command word.
@@ -27,6 +30,9 @@ Result<CliOptions> ParseCliArguments(std::span<const std::string_view> arguments
 
 // The control request word for a command that talks to the daemon.
 std::string_view ControlRequestFor(CliCommand command);
+// The control request for parsed options: "sa setkey" and "spd setkey" when
+// setkey_format is set, otherwise ControlRequestFor(options.command).
+std::string ControlRequestFor(const CliOptions& options);
 
 std::string CliUsage();
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <ctime>
 
 #include "config/runtime_config.h"
 
@@ -62,6 +63,56 @@ const char* LevelName(esp::IpsecLevel level) {
       return "default";
   }
   return "?";
+}
+
+// setkey's algorithm names (ipsec-tools 0.8 setkey -D).
+const char* SetkeyCipherName(crypto::EspCipher cipher) {
+  switch (cipher) {
+    case crypto::EspCipher::kNull:
+      return "null";
+    case crypto::EspCipher::k3desCbc:
+      return "3des-cbc";
+    case crypto::EspCipher::kAesCbc:
+      return "aes-cbc";
+    case crypto::EspCipher::kAesGcm16:
+      return "aes-gcm-16";
+  }
+  return "?";
+}
+
+const char* SetkeyIntegrityName(crypto::EspIntegrity integrity) {
+  switch (integrity) {
+    case crypto::EspIntegrity::kNone:
+      return "none";
+    case crypto::EspIntegrity::kHmacSha1_96:
+      return "hmac-sha1";
+    case crypto::EspIntegrity::kHmacSha256_128:
+    case crypto::EspIntegrity::kHmacSha256_96:
+      return "hmac-sha256";
+  }
+  return "?";
+}
+
+const char* SetkeyActionName(esp::PolicyAction action) {
+  switch (action) {
+    case esp::PolicyAction::kIpsec:
+      return "ipsec";
+    case esp::PolicyAction::kBypass:
+      return "none";
+    case esp::PolicyAction::kDiscard:
+      return "discard";
+  }
+  return "?";
+}
+
+// "Dec  4 19:52:51 2026", local time, as setkey prints it.
+std::string SetkeyTime(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  char text[32];
+  std::strftime(text, sizeof(text), "%b %e %H:%M:%S %Y", &local);
+  return text;
 }
 
 }  // namespace
@@ -210,6 +261,71 @@ std::string FormatPolicies(const std::vector<esp::Policy>& policies) {
     rows.push_back({std::to_string(policy.id), FormatPolicyRule(policy), policy.origin});
   }
   text += FormatTable({"id", "policy", "origin"}, rows);
+  return text;
+}
+
+std::string FormatPolicies(const std::vector<esp::Policy>& policies, std::string_view carrier) {
+  std::string text = "Policies: " + std::to_string(policies.size()) + "\n";
+  if (policies.empty()) {
+    return text;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& policy : policies) {
+    rows.push_back(
+        {std::to_string(policy.id), FormatPolicyRule(policy), policy.origin, std::string(carrier)});
+  }
+  text += FormatTable({"id", "policy", "origin", "backend"}, rows);
+  return text;
+}
+
+std::string FormatSetkeySas(const std::vector<esp::EspSaStatus>& sas,
+                            std::chrono::system_clock::time_point now) {
+  std::string text;
+  for (const auto& sa : sas) {
+    std::string source = sa.source.ToString();
+    std::string destination = sa.destination.ToString();
+    if (sa.encapsulation) {
+      source += "[" + std::to_string(sa.encapsulation->source_port) + "]";
+      destination += "[" + std::to_string(sa.encapsulation->destination_port) + "]";
+    }
+    text += source + " " + destination + " \n";
+    text += std::string("\tesp mode=") +
+            (sa.mode == esp::IpsecMode::kTunnel ? "tunnel" : "transport") +
+            " spi=" + SpiText(sa.spi) + "\n";
+    text += std::string("\tE: ") + SetkeyCipherName(sa.cipher) + "\n";
+    if (sa.cipher != crypto::EspCipher::kAesGcm16 && sa.integrity != crypto::EspIntegrity::kNone) {
+      text += std::string("\tA: ") + SetkeyIntegrityName(sa.integrity) + "\n";
+    }
+    const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - sa.created);
+    text += "\tcreated: " + SetkeyTime(sa.created) + "\tcurrent: " + SetkeyTime(now) + "\n";
+    text += "\tdiff: " + std::to_string(age.count()) + "(s)\n";
+    text += "\tcurrent: " + std::to_string(sa.bytes) + "(bytes)\n";
+    text += "\tallocated: " + std::to_string(sa.packets) + "\n";
+  }
+  return text;
+}
+
+std::string FormatSetkeyPolicies(const std::vector<esp::Policy>& policies) {
+  std::string text;
+  for (const auto& policy : policies) {
+    const esp::Selector& selector = policy.selector;
+    text += selector.source.ToString() + "[" + PortText(selector.source_port) + "] " +
+            selector.destination.ToString() + "[" + PortText(selector.destination_port) + "] " +
+            std::to_string(selector.protocol) + "\n";
+    text += std::string("\t") + esp::PolicyDirectionName(policy.direction) + " prio def " +
+            SetkeyActionName(policy.action) + "\n";
+    if (policy.action == esp::PolicyAction::kIpsec) {
+      text += "\tesp/";
+      if (policy.mode == esp::IpsecMode::kTunnel) {
+        text += "tunnel/" + policy.tunnel_source.ToString() + "-" +
+                policy.tunnel_destination.ToString();
+      } else {
+        text += "transport/";
+      }
+      text += std::string("/") + LevelName(policy.level) + "\n";
+    }
+    text += "\tlifetime: 0(s) validtime: 0(s)\n";
+  }
   return text;
 }
 

@@ -45,6 +45,18 @@ std::string FormatIsakmpSas(const std::vector<ike::IsakmpSaStatus>& sas);
 std::string FormatEspSas(const std::vector<esp::EspSaStatus>& sas,
                          std::chrono::system_clock::time_point now);
 std::string FormatPolicies(const std::vector<esp::Policy>& policies);
+// The same with a "backend" column: `carrier` ("kernel" or "userspace") is
+// what enforces the policies.
+std::string FormatPolicies(const std::vector<esp::Policy>& policies, std::string_view carrier);
+
+// `setkey -D` layout, line by line where ipop-espd has the data. Keys are
+// never shown, so the E: and A: lines name the algorithm only, and the
+// reqid, replay and limit fields that SA status does not carry are left out.
+std::string FormatSetkeySas(const std::vector<esp::EspSaStatus>& sas,
+                            std::chrono::system_clock::time_point now);
+// `setkey -DP` layout: selector, direction and action, template and
+// lifetime lines. Kernel-only fields (spid, refcnt, created) are left out.
+std::string FormatSetkeyPolicies(const std::vector<esp::Policy>& policies);
 
 // Frames a successful reply and an error reply.
 std::string ControlOkReply(std::string_view body);

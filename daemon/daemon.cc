@@ -65,7 +65,7 @@ int Daemon::Run() {
     Stop("start failure");
     return 1;
   }
-  IPOP_LOG(kInfo) << "ipop-espd started (pid " << getpid() << ", " << backend_.ListPolicies().size()
+  IPOP_LOG(kInfo) << "ipop-espd started (pid " << getpid() << ", " << offload_->ListPolicies().size()
                   << " policies, tun " << tun_->name() << " mtu " << options_.tun_mtu << ", table "
                   << options_.route_table << ", fwmark " << options_.fwmark << ")";
   WaitForSignal();
@@ -76,7 +76,8 @@ int Daemon::Run() {
 Result<void> Daemon::SetUp() {
   using Step = Result<void> (Daemon::*)();
   // Each step assumes the ones before it succeeded.
-  static constexpr Step kSteps[] = {&Daemon::SetUpTun,     &Daemon::SetUpPolicies, &Daemon::SetUpSockets,
+  static constexpr Step kSteps[] = {&Daemon::SetUpTun,     &Daemon::SetUpOffload,
+                                    &Daemon::SetUpPolicies, &Daemon::SetUpSockets,
                                     &Daemon::SetUpIke,     &Daemon::SetUpDatapath, &Daemon::SetUpRoutes,
                                     &Daemon::SetUpControl, &Daemon::WritePidFile};
   for (Step step : kSteps) {
@@ -119,12 +120,45 @@ Result<void> Daemon::SetUpTun() {
   return {};
 }
 
+Result<void> Daemon::SetUpOffload() {
+  using esp::xfrm::OffloadMode;
+  esp::xfrm::ProbeReport probe;
+  if (options_.offload != OffloadMode::kUserspace) {
+    auto kernel = esp::xfrm::XfrmBackend::Open();
+    if (!kernel) {
+      return std::unexpected(WithContext("XFRM backend", kernel.error()));
+    }
+    kernel_backend_ = std::move(*kernel);
+  }
+  if (options_.offload == OffloadMode::kAuto) {
+    probe = esp::xfrm::ProbeKernelEsp(*kernel_backend_);
+    if (probe.AcceptsAny()) {
+      IPOP_LOG(kInfo) << probe.Summary() << ", using kernel ESP where it can";
+    } else {
+      IPOP_LOG(kInfo) << probe.Summary() << ", using userspace ESP";
+      kernel_backend_.reset();
+    }
+  }
+  offload_ = std::make_unique<esp::xfrm::OffloadBackend>(options_.offload, backend_,
+                                                         kernel_backend_.get(), std::move(probe));
+  IPOP_LOG(kInfo) << "offload " << esp::xfrm::OffloadModeName(options_.offload) << ": "
+                  << offload_->PolicyCarrier() << " carries the policies";
+  return {};
+}
+
 Result<void> Daemon::SetUpPolicies() {
   for (const esp::Policy& policy : configuration_.policies) {
-    auto added = backend_.AddPolicy(policy);
+    auto added = offload_->AddPolicy(policy);
     if (!added) {
       return std::unexpected(WithContext("policy from " + policy.origin, added.error()));
     }
+  }
+  if (offload_->kernel_carries_policies()) {
+    // The kernel policies have required ESP templates, so they block
+    // cleartext without an SA just as the guard's would.
+    IPOP_LOG(kInfo) << "installed " << configuration_.policies.size()
+                    << " kernel policies with ESP templates";
+    return {};
   }
 
   guard_ = std::make_unique<esp::xfrm::FailClosedGuard>(
@@ -168,7 +202,7 @@ Result<void> Daemon::SetUpSockets() {
 }
 
 Result<void> Daemon::SetUpIke() {
-  ike_ = std::make_unique<ike::IkeService>(configuration_.runtime, timers_, backend_, *ike_sockets_);
+  ike_ = std::make_unique<ike::IkeService>(configuration_.runtime, timers_, *offload_, *ike_sockets_);
   if (auto loaded = ike_->LoadCredentials(); !loaded) {
     return std::unexpected(WithContext("credentials", loaded.error()));
   }
@@ -185,7 +219,7 @@ Result<void> Daemon::SetUpIke() {
 
   // ACQUIRE comes from a packet worker thread; the IKE service lives on the
   // io_context's thread, so the request is posted there.
-  backend_.set_acquire_handler([this](const esp::AcquireRequest& request) {
+  offload_->set_acquire_handler([this](const esp::AcquireRequest& request) {
     boost::asio::post(io_, [this, request] {
       if (ike_ && !stopped_) {
         IPOP_LOG(kDebug) << "acquire: policy " << request.policy_id << " " << request.source.ToString()
@@ -194,7 +228,29 @@ Result<void> Daemon::SetUpIke() {
       }
     });
   });
+  offload_->set_expire_handler([](const esp::SaExpire& expire) {
+    // TODO(daemon): start a rekey on a soft expiry once IkeService offers an
+    // entry point for it; today the SA is renegotiated on the next ACQUIRE
+    // after the hard expiry.
+    IPOP_LOG(kInfo) << (expire.hard ? "hard" : "soft") << " expiry of kernel SA spi "
+                    << expire.spi << " dst " << expire.destination.ToString();
+  });
+  if (kernel_backend_) {
+    kernel_events_.emplace(io_, kernel_backend_->event_fd());
+    WaitForKernelEvents();
+  }
   return {};
+}
+
+void Daemon::WaitForKernelEvents() {
+  kernel_events_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                             [this](const boost::system::error_code& error) {
+                               if (error || stopped_) {
+                                 return;
+                               }
+                               kernel_backend_->ProcessEvents();
+                               WaitForKernelEvents();
+                             });
 }
 
 Result<void> Daemon::SetUpDatapath() {
@@ -218,7 +274,14 @@ Result<void> Daemon::SetUpDatapath() {
 }
 
 Result<void> Daemon::SetUpRoutes() {
-  for (const esp::Policy& policy : backend_.ListPolicies()) {
+  if (offload_->kernel_carries_policies()) {
+    // The kernel's ESP sees the packets on their normal route.
+    // TODO(daemon): an SA pair that falls back to userspace in auto mode
+    // gets no route into the TUN device, so its traffic still meets the
+    // kernel policy and is dropped.
+    return {};
+  }
+  for (const esp::Policy& policy : offload_->ListPolicies()) {
     if (!IsOutboundIpsec(policy)) {
       continue;
     }
@@ -302,6 +365,21 @@ void Daemon::Stop(std::string_view reason) {
   if (routes_) {
     routes_->RemoveAll();
   }
+  if (kernel_events_) {
+    // The descriptor belongs to the XFRM backend's socket.
+    kernel_events_->release();
+    kernel_events_.reset();
+  }
+  if (offload_ && offload_->kernel_carries_policies()) {
+    if (options_.unblock_on_stop) {
+      if (auto removed = kernel_backend_->RemoveAllPolicies(); !removed) {
+        IPOP_LOG(kWarning) << "cannot remove the kernel policies: " << removed.error().detail;
+      }
+    } else {
+      IPOP_LOG(kInfo) << "kernel policies stay installed and block cleartext for protected "
+                         "ranges (start with --unblock-on-stop to remove them)";
+    }
+  }
   if (guard_) {
     if (options_.unblock_on_stop) {
       if (auto removed = guard_->Remove(); !removed) {
@@ -333,20 +411,29 @@ std::optional<Ipv4Address> Daemon::PreferredSource(const esp::Policy& policy) co
 }
 
 std::string Daemon::HandleControlRequest(std::string_view request) {
+  if (!offload_) {
+    return ControlErrorReply("ipop-espd is still starting; try again");
+  }
   if (request == "sa") {
     std::string body;
     body += FormatIsakmpSas(ike_ ? ike_->ListIsakmpSas() : std::vector<ike::IsakmpSaStatus>{});
     body += "\n";
-    body += FormatEspSas(backend_.ListSas(), std::chrono::system_clock::now());
+    body += FormatEspSas(offload_->ListSas(), std::chrono::system_clock::now());
     return ControlOkReply(body);
   }
+  if (request == "sa setkey") {
+    return ControlOkReply(FormatSetkeySas(offload_->ListSas(), std::chrono::system_clock::now()));
+  }
   if (request == "spd") {
-    return ControlOkReply(FormatPolicies(backend_.ListPolicies()));
+    return ControlOkReply(FormatPolicies(offload_->ListPolicies(), offload_->PolicyCarrier()));
+  }
+  if (request == "spd setkey") {
+    return ControlOkReply(FormatSetkeyPolicies(offload_->ListPolicies()));
   }
   if (request == "status") {
     return ControlOkReply(StatusReport());
   }
-  return ControlErrorReply("unknown command \"" + std::string(request) + "\"; known commands: sa, spd, status");
+  return ControlErrorReply("unknown command \"" + std::string(request) + "\"; known commands: sa, spd, status, \"sa setkey\", \"spd setkey\"");
 }
 
 std::string Daemon::StatusReport() const {

@@ -10,6 +10,7 @@
 #define IPOP_DAEMON_DAEMON_H_
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <memory>
@@ -27,6 +28,8 @@
 #include "daemon/system_packet_io.h"
 #include "esp/datapath.h"
 #include "esp/userspace_backend.h"
+#include "esp/xfrm/offload_backend.h"
+#include "esp/xfrm/xfrm_backend.h"
 #include "esp/xfrm/xfrm_guard.h"
 #include "ike/ike_service.h"
 #include "tun/tun_device.h"
@@ -52,6 +55,7 @@ class Daemon {
  private:
   Result<void> SetUp();
   Result<void> SetUpTun();
+  Result<void> SetUpOffload();
   Result<void> SetUpPolicies();
   Result<void> SetUpSockets();
   Result<void> SetUpIke();
@@ -61,6 +65,7 @@ class Daemon {
   Result<void> WritePidFile();
 
   void WaitForSignal();
+  void WaitForKernelEvents();
   void Stop(std::string_view reason);
 
   std::string StatusReport() const;
@@ -79,6 +84,11 @@ class Daemon {
   boost::asio::signal_set signals_;
   AsioTimerService timers_;
   esp::UserspaceBackend backend_;
+  // The XFRM backend (kernel and auto modes) and the per-SA choice that
+  // exchanges talk to.
+  std::unique_ptr<esp::xfrm::XfrmBackend> kernel_backend_;
+  std::unique_ptr<esp::xfrm::OffloadBackend> offload_;
+  std::optional<boost::asio::posix::stream_descriptor> kernel_events_;
   std::optional<tun::TunDevice> tun_;
   std::unique_ptr<esp::xfrm::FailClosedGuard> guard_;
   std::unique_ptr<IkeSockets> ike_sockets_;

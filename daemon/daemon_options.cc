@@ -93,6 +93,13 @@ Result<bool> ApplyValueFlag(std::string_view flag, const std::string& value, Dae
       return Fail(ErrorCode::kInvalidArgument, "--fwmark: 0 is the mark of unmarked packets");
     }
     options.fwmark = *fwmark;
+  } else if (flag == "--offload") {
+    auto mode = esp::xfrm::ParseOffloadMode(value);
+    if (!mode) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--offload: invalid mode \"" + value + "\"; use auto, kernel or userspace");
+    }
+    options.offload = *mode;
   } else {
     return false;
   }
@@ -102,7 +109,7 @@ Result<bool> ApplyValueFlag(std::string_view flag, const std::string& value, Dae
 bool IsValueFlag(std::string_view flag) {
   static constexpr std::string_view kValueFlags[] = {
       "-f", "--config", "--setkey", "--control", "-l", "--logfile", "--pidfile",
-      "--tun", "--mtu", "--table", "--fwmark"};
+      "--tun", "--mtu", "--table", "--fwmark", "--offload"};
   for (std::string_view known : kValueFlags) {
     if (flag == known) {
       return true;
@@ -222,6 +229,10 @@ IKEv1 and userspace ESP daemon that reads racoon.conf and setkey scripts.
       --unblock-on-stop
                        remove the kernel policies that block cleartext on a
                        clean stop (by default they stay, as with racoon)
+      --offload MODE   which ESP carries the SAs: kernel (Linux XFRM),
+                       userspace (TUN device), or auto (default): probe the
+                       kernel at start and use userspace ESP for what it
+                       cannot carry
   -V, --version        print the version and exit
   -h, --help           print this help and exit
 )";

@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "esp/esp_transport.h"
+#include "esp/xfrm/offload_backend.h"
 
 namespace ipop::daemon {
 
@@ -57,6 +58,9 @@ struct DaemonOptions {
   // the daemon stops cleanly. Off by default, so protected traffic stays
   // blocked while the daemon is down, as racoon's setkey policies did.
   bool unblock_on_stop = false;
+  // --offload auto|kernel|userspace: which ESP carries the SAs. auto probes
+  // the kernel at start and uses userspace ESP where the kernel has none.
+  esp::xfrm::OffloadMode offload = esp::xfrm::OffloadMode::kAuto;
   bool show_help = false;     // -h, --help
   bool show_version = false;  // -V, --version
 

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   }
 
   auto report = ipop::daemon::SendControlRequest(options->control_socket,
-                                                 ipop::daemon::ControlRequestFor(options->command));
+                                                 ipop::daemon::ControlRequestFor(*options));
   if (!report) {
     std::cerr << "ipop-esp: " << report.error().detail << "\n";
     return 1;
