@@ -30,6 +30,9 @@ DatapathStatistics DatapathCounters::Read() const {
   statistics.acquires_requested = acquires_requested.load(std::memory_order_relaxed);
   statistics.packets_held = packets_held.load(std::memory_order_relaxed);
   statistics.held_packets_sent = held_packets_sent.load(std::memory_order_relaxed);
+  statistics.natt_ike_received = natt_ike_received.load(std::memory_order_relaxed);
+  statistics.natt_keepalives_received = natt_keepalives_received.load(std::memory_order_relaxed);
+  statistics.peer_endpoint_changes = peer_endpoint_changes.load(std::memory_order_relaxed);
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     statistics.drops[i] = drops[i].load(std::memory_order_relaxed);
   }

@@ -7,6 +7,17 @@
 //   ESP receive -> SPI lookup -> replay check -> ICV + decrypt -> replay commit
 //               -> padding check -> rebuild inner packet -> SPD `in` check
 //               -> TUN write
+//   NAT-T receive -> non-ESP marker: IKE message, to ike_handler
+//                 -> 0xFF: keepalive, counted and dropped
+//                 -> else ESP-in-UDP: as ESP receive, then the checksum
+//                    fix-up and the peer endpoint update of RFC 3948
+//
+// UDP encapsulation (RFC 3948) shares UDP 4500 with IKE. The worker owns
+// every read of that socket and passes IKE messages to ike_handler, which
+// posts them to the IKE thread. The IKE thread only sends on the socket.
+// Reading from both threads would let either one take the other's
+// datagrams, and a second socket with SO_REUSEPORT would make the kernel
+// split the flows between the two sockets by hash.
 //
 // Workers read the backend's snapshots (no global lock per packet), use
 // preallocated buffers (no allocation per packet) and only count drops;
@@ -22,17 +33,20 @@
 #define IPOP_ESP_DATAPATH_H_
 
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <expected>
 #include <functional>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
 #include "base/bytes.h"
 #include "base/error.h"
+#include "base/ip_address.h"
 #include "base/timer.h"
 #include "esp/drop_reason.h"
 #include "esp/userspace_backend.h"
@@ -53,6 +67,12 @@ namespace ipop::esp {
 // packet. With several workers, only one PacketIo may return ESP from
 // ReceiveEsp (the others return 0), or each packet is decapsulated once per
 // worker and all copies but the first count as replays.
+// The two ends of a datagram on a NAT-T socket.
+struct UdpAddressing {
+  Endpoint local;
+  Endpoint remote;
+};
+
 class PacketIo {
  public:
   virtual ~PacketIo() = default;
@@ -69,6 +89,23 @@ class PacketIo {
   virtual std::expected<void, int> WriteTun(ByteView packet) = 0;
   // `packet` is a whole IPv4 packet with protocol 50 and a valid header.
   virtual std::expected<void, int> SendEsp(ByteView packet) = 0;
+
+  // The NAT-T (UDP 4500) sockets the worker polls; empty when this PacketIo
+  // carries no UDP-encapsulated ESP. As with ReceiveEsp, only one PacketIo
+  // of a Datapath may return them.
+  virtual std::span<const int> natt_fds() const { return {}; }
+  // Reads one datagram from any NAT-T socket, with the same results as the
+  // other reads, and sets `addressing` to its two ends.
+  virtual std::expected<size_t, int> ReceiveNatt(MutableByteView /*buffer*/,
+                                                 UdpAddressing& /*addressing*/) {
+    return 0;
+  }
+  // Sends `datagram` (ESP from its SPI on, or a keepalive) from the NAT-T
+  // socket bound to `addressing.local` to `addressing.remote`.
+  virtual std::expected<void, int> SendNatt(ByteView /*datagram*/,
+                                            const UdpAddressing& /*addressing*/) {
+    return std::unexpected(EOPNOTSUPP);
+  }
 };
 
 struct DatapathOptions {
@@ -86,6 +123,11 @@ struct DatapathOptions {
   size_t batch_size = 32;
   // The clock for hold timeouts and acquire rate limits; Clock::now if empty.
   std::function<TimePoint()> now;
+  // Receives each IKE message read from a NAT-T socket, without the non-ESP
+  // marker, on the worker thread. `message` views the worker's buffer, so
+  // the handler copies it before posting it to the IKE thread. Messages are
+  // counted and dropped when it is empty.
+  std::function<void(const Endpoint& local, const Endpoint& remote, ByteView message)> ike_handler;
 };
 
 // Counters of all workers together, for `ipop-esp` statistics.
@@ -97,6 +139,9 @@ struct DatapathStatistics {
   uint64_t acquires_requested = 0;
   uint64_t packets_held = 0;
   uint64_t held_packets_sent = 0;
+  uint64_t natt_ike_received = 0;
+  uint64_t natt_keepalives_received = 0;
+  uint64_t peer_endpoint_changes = 0;
   // Indexed by DropReason; DropReasonName gives each counter's name.
   std::array<uint64_t, kDropReasonCount> drops{};
 
@@ -113,6 +158,9 @@ struct DatapathCounters {
   std::atomic<uint64_t> acquires_requested{0};
   std::atomic<uint64_t> packets_held{0};
   std::atomic<uint64_t> held_packets_sent{0};
+  std::atomic<uint64_t> natt_ike_received{0};
+  std::atomic<uint64_t> natt_keepalives_received{0};
+  std::atomic<uint64_t> peer_endpoint_changes{0};
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
 
   void Drop(DropReason reason) {

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "base/log.h"
 #include "esp/esp_transport.h"
+#include "esp/udp_encapsulation.h"
 
 namespace ipop::esp {
 namespace {
@@ -98,6 +100,25 @@ size_t DatapathWorker::ProcessReady() {
     ProcessEspPacket(*snapshot, buffer.first(*length));
   }
 
+  if (!io_.natt_fds().empty()) {
+    // The datagram goes behind room for the IPv4 header that ESP-in-UDP
+    // gets for decapsulation.
+    MutableByteView datagram_buffer = buffer.subspan(kIpv4MinHeaderLength);
+    for (size_t i = 0; i < options_.batch_size; ++i) {
+      UdpAddressing addressing;
+      auto length = io_.ReceiveNatt(datagram_buffer, addressing);
+      if (!length) {
+        LogIoErrorRateLimited("NAT-T receive", length.error());
+        break;
+      }
+      if (*length == 0) {
+        break;
+      }
+      ++packets;
+      ProcessNattDatagram(*snapshot, addressing, buffer.first(kIpv4MinHeaderLength + *length));
+    }
+  }
+
   ServiceHeldPackets(*snapshot, now);
   return packets;
 }
@@ -145,7 +166,21 @@ bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
     counters_.Drop(length.error());
     return false;
   }
-  auto sent = io_.SendEsp(ByteView(send_buffer_).first(*length));
+  const ByteView packet_out = ByteView(send_buffer_).first(*length);
+  std::expected<void, int> sent;
+  if (const auto& encapsulation = sa.config().encapsulation) {
+    // RFC 3948 §3.1.1: the ESP header follows a UDP header in place of
+    // the IPv4 header the socket adds. The header length is the inner
+    // packet's, which EncapsulateTransport kept.
+    const size_t header_length = (std::to_integer<size_t>(send_buffer_[0]) & 0x0f) * 4;
+    const UdpAddressing addressing{
+        .local = Endpoint{sa.config().source, encapsulation->source_port},
+        .remote = sa.udp_peer(),
+    };
+    sent = io_.SendNatt(packet_out.subspan(header_length), addressing);
+  } else {
+    sent = io_.SendEsp(packet_out);
+  }
   if (!sent) {
     counters_.Drop(DropReason::kSendFailed);
     LogIoErrorRateLimited("ESP send", sent.error());
@@ -156,6 +191,37 @@ bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
 }
 
 void DatapathWorker::ProcessEspPacket(const SadSnapshot& snapshot, MutableByteView packet) {
+  ReceiveProtected(snapshot, packet, nullptr);
+}
+
+void DatapathWorker::ProcessNattDatagram(const SadSnapshot& snapshot,
+                                         const UdpAddressing& addressing,
+                                         MutableByteView buffer) {
+  const NattDatagram datagram = ClassifyNattDatagram(buffer.subspan(kIpv4MinHeaderLength));
+  switch (datagram.kind) {
+    case NattDatagramKind::kIke:
+      counters_.natt_ike_received.fetch_add(1, std::memory_order_relaxed);
+      if (options_.ike_handler) {
+        options_.ike_handler(addressing.local, addressing.remote, datagram.payload);
+      }
+      return;
+    case NattDatagramKind::kKeepalive:
+      counters_.natt_keepalives_received.fetch_add(1, std::memory_order_relaxed);
+      return;
+    case NattDatagramKind::kInvalid:
+      counters_.Drop(DropReason::kNattInvalid);
+      return;
+    case NattDatagramKind::kEsp:
+      break;
+  }
+  counters_.esp_packets_received.fetch_add(1, std::memory_order_relaxed);
+  WriteEspHeaderForUdp(buffer, addressing.remote.address, addressing.local.address,
+                       datagram.payload.size());
+  ReceiveProtected(snapshot, buffer, &addressing);
+}
+
+void DatapathWorker::ReceiveProtected(const SadSnapshot& snapshot, MutableByteView packet,
+                                      const UdpAddressing* udp) {
   auto info = ParseEspPacket(packet);
   if (!info) {
     counters_.Drop(info.error());
@@ -164,6 +230,11 @@ void DatapathWorker::ProcessEspPacket(const SadSnapshot& snapshot, MutableByteVi
   SecurityAssociation* sa = snapshot.FindInbound(info->spi, info->outer.destination);
   if (sa == nullptr) {
     counters_.Drop(DropReason::kUnknownSpi);
+    return;
+  }
+  const auto& encapsulation = sa->config().encapsulation;
+  if (encapsulation.has_value() != (udp != nullptr)) {
+    counters_.Drop(DropReason::kEncapsulationMismatch);
     return;
   }
   if (sa->hard_lifetime_reached()) {
@@ -175,7 +246,51 @@ void DatapathWorker::ProcessEspPacket(const SadSnapshot& snapshot, MutableByteVi
     counters_.Drop(inner.error());
     return;
   }
+  if (udp != nullptr) {
+    // Only now, with the ICV verified and the sequence number committed,
+    // is the packet known to come from the peer.
+    FollowPeer(snapshot, *sa, udp->remote);
+    if (const std::optional<Ipv4Header> header = ParseIpv4Header(*inner)) {
+      FixTransportChecksum(*inner, *header, sa->config().original_source,
+                           sa->config().original_destination);
+    }
+  }
   DeliverInner(snapshot, *sa, *inner);
+}
+
+// RFC 3948 §2.2 leaves it to the implementation how it follows a changed
+// NAT mapping; this one trusts the newest authenticated packet. Every SA
+// that shared the old endpoint (the other direction, other SA pairs with the
+// same peer) moves with it, so the change is logged once.
+void DatapathWorker::FollowPeer(const SadSnapshot& snapshot, SecurityAssociation& sa,
+                                const Endpoint& remote) {
+  const Endpoint old_peer = sa.udp_peer();
+  if (old_peer == remote || !sa.ReplaceUdpPeer(old_peer, remote)) {
+    return;
+  }
+  for (const auto& [key, inbound] : snapshot.inbound) {
+    if (inbound->config().encapsulation) {
+      inbound->ReplaceUdpPeer(old_peer, remote);
+    }
+  }
+  for (const auto& [key, outbound_list] : snapshot.outbound) {
+    for (const auto& outbound : outbound_list) {
+      if (outbound->config().encapsulation) {
+        outbound->ReplaceUdpPeer(old_peer, remote);
+      }
+    }
+  }
+  counters_.peer_endpoint_changes.fetch_add(1, std::memory_order_relaxed);
+  char spi[16];
+  std::snprintf(spi, sizeof(spi), "0x%08x", sa.spi());
+  IPOP_LOG(kInfo) << "NAT mapping of the peer changed: spi=" << spi << " "
+                  << old_peer.ToString() << " -> " << remote.ToString();
+  backend_.ReportEndpointChange(SaEndpointChange{
+      .spi = sa.spi(),
+      .destination = sa.config().destination,
+      .old_peer = old_peer,
+      .new_peer = remote,
+  });
 }
 
 // The inbound policy check (RFC 4301 §5.2 step 4): the inner packet must
@@ -337,19 +452,22 @@ void DatapathWorker::LogIoErrorRateLimited(const char* what, int error) {
 }
 
 void DatapathWorker::Run(int stop_fd) {
-  pollfd fds[4];
-  nfds_t count = 0;
-  fds[count++] = {stop_fd, POLLIN, 0};
-  fds[count++] = {wake_fd_, POLLIN, 0};
+  std::vector<pollfd> fds;
+  fds.push_back({stop_fd, POLLIN, 0});
+  fds.push_back({wake_fd_, POLLIN, 0});
   if (io_.tun_fd() >= 0) {
-    fds[count++] = {io_.tun_fd(), POLLIN, 0};
+    fds.push_back({io_.tun_fd(), POLLIN, 0});
   }
   if (io_.esp_fd() >= 0) {
-    fds[count++] = {io_.esp_fd(), POLLIN, 0};
+    fds.push_back({io_.esp_fd(), POLLIN, 0});
   }
+  for (int fd : io_.natt_fds()) {
+    fds.push_back({fd, POLLIN, 0});
+  }
+  const nfds_t count = fds.size();
 
   while (true) {
-    const int ready = poll(fds, count, static_cast<int>(options_.idle_wakeup.count()));
+    const int ready = poll(fds.data(), count, static_cast<int>(options_.idle_wakeup.count()));
     if (ready < 0 && errno != EINTR) {
       IPOP_LOG(kError) << "userspace ESP worker " << index_
                        << ": poll failed: " << std::strerror(errno) << "; worker stops";

@@ -33,6 +33,11 @@ class DatapathWorker {
   // socket. The packet buffer may be modified.
   void ProcessTunPacket(const SadSnapshot& snapshot, MutableByteView packet, TimePoint now);
   void ProcessEspPacket(const SadSnapshot& snapshot, MutableByteView packet);
+  // Handles one datagram received on a NAT-T socket. The datagram starts
+  // kIpv4MinHeaderLength bytes into `buffer`; the room in front is where
+  // ESP-in-UDP gets an IPv4 header for decapsulation.
+  void ProcessNattDatagram(const SadSnapshot& snapshot, const UdpAddressing& addressing,
+                           MutableByteView buffer);
 
   // Sends held packets whose SA now exists and drops those held longer
   // than hold_timeout.
@@ -69,6 +74,13 @@ class DatapathWorker {
   MutableByteView HeldBuffer(size_t slot, size_t position);
   // Encapsulates `packet` under `sa` and sends it; false when dropped.
   bool SendProtected(SecurityAssociation& sa, ByteView packet);
+  // Decapsulates `packet` (an IPv4 ESP packet) and delivers the inner
+  // packet. `udp` is set when the ESP came in UDP on a NAT-T socket.
+  void ReceiveProtected(const SadSnapshot& snapshot, MutableByteView packet,
+                        const UdpAddressing* udp);
+  // Moves the peer of `sa`, and of every SA that shared its old peer, to
+  // `remote` after an authenticated packet came from there.
+  void FollowPeer(const SadSnapshot& snapshot, SecurityAssociation& sa, const Endpoint& remote);
   void DeliverInner(const SadSnapshot& snapshot, SecurityAssociation& sa, ByteView inner);
   void LogIoErrorRateLimited(const char* what, int error);
 

@@ -48,6 +48,10 @@ const char* DropReasonName(DropReason reason) {
       return "lifetime_expired";
     case DropReason::kWriteFailed:
       return "write_failed";
+    case DropReason::kNattInvalid:
+      return "natt_invalid";
+    case DropReason::kEncapsulationMismatch:
+      return "encapsulation_mismatch";
     case DropReason::kCount:
       break;
   }

@@ -35,6 +35,8 @@ enum class DropReason : uint8_t {
   kInboundPolicy,      // no `in` ipsec policy served by this SA matches the inner packet
   kLifetimeExpired,    // the SA reached its hard byte lifetime
   kWriteFailed,        // the TUN device refused the packet
+  kNattInvalid,        // a NAT-T datagram too short for IKE, ESP or a keepalive
+  kEncapsulationMismatch,  // ESP in UDP for an SA without UDP encapsulation, or the reverse
   kCount,
 };
 

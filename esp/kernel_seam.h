@@ -20,6 +20,10 @@
 
 namespace ipop::esp {
 
+// The UDP ports of an SA's ESP-in-UDP packets (RFC 3948 §2.1).
+// `source_port` belongs to the SA's source address and `destination_port`
+// to its destination. So on an inbound SA the source port is the peer's,
+// which is the NAT's mapped port when the peer is behind a NAT.
 struct UdpEncapsulation {
   uint16_t source_port = 4500;
   uint16_t destination_port = 4500;
@@ -46,6 +50,13 @@ struct EspSaConfig {
   crypto::SecretBytes integrity_key;
   uint32_t replay_window = 64;  // packets; RFC 4303 §3.4.3 default
   std::optional<UdpEncapsulation> encapsulation;
+  // The addresses the peer's packets carried before a NAT rewrote them, from
+  // the NAT-OA payloads of Quick Mode (RFC 3947 §5.2). An inbound
+  // encapsulated transport-mode SA uses them to fix up the TCP and UDP
+  // checksums incrementally (RFC 3948 §3.1.2). When they are missing the
+  // checksum is recomputed over the received addresses.
+  std::optional<Ipv4Address> original_source;
+  std::optional<Ipv4Address> original_destination;
   SaLifetime lifetime;
   uint32_t policy_id = 0;  // the SPD entry this SA serves
 };
@@ -61,6 +72,9 @@ struct EspSaStatus {
   size_t aes_key_bits = 0;
   crypto::EspIntegrity integrity = crypto::EspIntegrity::kHmacSha1_96;
   std::optional<UdpEncapsulation> encapsulation;
+  // The peer's UDP endpoint of an encapsulated SA as it is now, after any
+  // NAT mapping change the data path has followed.
+  std::optional<Endpoint> udp_peer;
   uint32_t policy_id = 0;
   uint64_t bytes = 0;
   uint64_t packets = 0;
@@ -87,6 +101,16 @@ struct SaExpire {
   bool hard = false;
 };
 
+// An authenticated ESP-in-UDP packet of an inbound SA came from another
+// UDP endpoint than before: the peer's NAT mapping changed. The backend has
+// already moved the outbound SAs that sent to `old_peer` over to `new_peer`.
+struct SaEndpointChange {
+  uint32_t spi = 0;  // the inbound SA whose packet came from `new_peer`
+  Ipv4Address destination;
+  Endpoint old_peer;
+  Endpoint new_peer;
+};
+
 class KernelSeam {
  public:
   virtual ~KernelSeam() = default;
@@ -109,6 +133,13 @@ class KernelSeam {
     acquire_handler_ = std::move(handler);
   }
 
+  // Called when the peer's UDP endpoint of an encapsulated SA moves. Only
+  // backends that carry ESP-in-UDP themselves (the userspace one) call it,
+  // from a packet worker thread, so the handler must post to the IKE thread.
+  void set_endpoint_change_handler(std::function<void(const SaEndpointChange&)> handler) {
+    endpoint_change_handler_ = std::move(handler);
+  }
+
   // Called when an SA expires. Only backends whose SAs can expire on their
   // own (the XFRM backend) call it; the same threading rule applies.
   void set_expire_handler(std::function<void(const SaExpire&)> handler) {
@@ -118,6 +149,7 @@ class KernelSeam {
  protected:
   std::function<void(const AcquireRequest&)> acquire_handler_;
   std::function<void(const SaExpire&)> expire_handler_;
+  std::function<void(const SaEndpointChange&)> endpoint_change_handler_;
 };
 
 }  // namespace ipop::esp

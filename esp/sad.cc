@@ -36,7 +36,15 @@ SecurityAssociation::SecurityAssociation(
     : config_(std::move(config)),
       crypto_(std::move(crypto)),
       created_(created),
-      replay_window_(config_.replay_window) {}
+      replay_window_(config_.replay_window) {
+  if (config_.encapsulation) {
+    const Endpoint peer =
+        config_.inbound
+            ? Endpoint{config_.source, config_.encapsulation->source_port}
+            : Endpoint{config_.destination, config_.encapsulation->destination_port};
+    udp_peer_.store(PackEndpoint(peer), std::memory_order_relaxed);
+  }
+}
 
 std::optional<uint32_t> SecurityAssociation::NextSequence() {
   // A 64-bit counter cannot wrap in practice, so every caller past the limit
@@ -70,6 +78,9 @@ EspSaStatus SecurityAssociation::Status() const {
   status.aes_key_bits = config_.aes_key_bits;
   status.integrity = config_.integrity;
   status.encapsulation = config_.encapsulation;
+  if (config_.encapsulation) {
+    status.udp_peer = udp_peer();
+  }
   status.policy_id = config_.policy_id;
   status.bytes = bytes_.load(std::memory_order_relaxed);
   status.packets = packets_.load(std::memory_order_relaxed);

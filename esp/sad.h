@@ -98,6 +98,17 @@ class SecurityAssociation {
            bytes_.load(std::memory_order_relaxed) >= config_.lifetime.hard_bytes;
   }
 
+  // The peer's UDP endpoint of an encapsulated SA: where outbound ESP-in-UDP
+  // goes, or where inbound ESP-in-UDP last came from. Starts at the
+  // configured address and port; meaningless without encapsulation.
+  Endpoint udp_peer() const { return UnpackEndpoint(udp_peer_.load(std::memory_order_relaxed)); }
+  // Moves the peer to `next` if it is still `expected`. Returns false when
+  // another worker changed it first.
+  bool ReplaceUdpPeer(const Endpoint& expected, const Endpoint& next) {
+    uint64_t packed = PackEndpoint(expected);
+    return udp_peer_.compare_exchange_strong(packed, PackEndpoint(next), std::memory_order_relaxed);
+  }
+
   void CountPacket(size_t payload_bytes) {
     packets_.fetch_add(1, std::memory_order_relaxed);
     bytes_.fetch_add(payload_bytes, std::memory_order_relaxed);
@@ -111,10 +122,19 @@ class SecurityAssociation {
   SecurityAssociation(EspSaConfig config, std::vector<std::unique_ptr<crypto::EspCrypto>> crypto,
                       std::chrono::system_clock::time_point created);
 
+  static uint64_t PackEndpoint(const Endpoint& endpoint) {
+    return (uint64_t{endpoint.address.value()} << 16) | endpoint.port;
+  }
+  static Endpoint UnpackEndpoint(uint64_t packed) {
+    return Endpoint{Ipv4Address(static_cast<uint32_t>(packed >> 16)),
+                    static_cast<uint16_t>(packed & 0xffff)};
+  }
+
   EspSaConfig config_;
   std::vector<std::unique_ptr<crypto::EspCrypto>> crypto_;
   std::chrono::system_clock::time_point created_;
 
+  std::atomic<uint64_t> udp_peer_{0};  // PackEndpoint form
   std::atomic<uint64_t> last_sequence_{0};
   SpinLock replay_lock_;
   ReplayWindow replay_window_;

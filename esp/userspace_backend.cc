@@ -61,11 +61,6 @@ Result<void> UserspaceBackend::AddSa(EspSaConfig config) {
     return Fail(ErrorCode::kUnsupported,
                 "tunnel mode is not implemented by the userspace backend: " + name);
   }
-  // TODO(esp): carry UDP-encapsulated ESP (RFC 3948) on the port 4500 socket.
-  if (config.encapsulation) {
-    return Fail(ErrorCode::kUnsupported,
-                "UDP-encapsulated ESP is not implemented by the userspace backend: " + name);
-  }
   if (config.replay_window > kMaxReplayWindow) {
     return Fail(ErrorCode::kInvalidArgument,
                 "replay window " + std::to_string(config.replay_window) + " above maximum " +
@@ -153,6 +148,12 @@ void UserspaceBackend::set_snapshot_listener(std::function<void()> listener) {
 void UserspaceBackend::RequestAcquire(const AcquireRequest& request) const {
   if (acquire_handler_) {
     acquire_handler_(request);
+  }
+}
+
+void UserspaceBackend::ReportEndpointChange(const SaEndpointChange& change) const {
+  if (endpoint_change_handler_) {
+    endpoint_change_handler_(change);
   }
 }
 

@@ -15,9 +15,10 @@
 // - Per-SA mutable state lives in SecurityAssociation (see sad.h): atomic
 //   sequence number and counters, a per-SA spinlock for the replay window,
 //   one crypto context per worker.
-// - set_acquire_handler must be called before the Datapath starts. The
-//   handler runs on a packet worker thread, so it must only post the
-//   request to the IKE thread (for example with boost::asio::post).
+// - set_acquire_handler and set_endpoint_change_handler must be called
+//   before the Datapath starts. The handlers run on a packet worker
+//   thread, so they must only post to the IKE thread (for example with
+//   boost::asio::post).
 #ifndef IPOP_ESP_USERSPACE_BACKEND_H_
 #define IPOP_ESP_USERSPACE_BACKEND_H_
 
@@ -47,9 +48,9 @@ class UserspaceBackend : public KernelSeam {
   // earlier reservation, and reserves it until AddSa installs it.
   // TODO(esp): reserved SPIs whose negotiation fails are never released.
   Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) override;
-  // Rejects SPIs below 256, a duplicate (SPI, destination), tunnel mode,
-  // UDP encapsulation (not carried by the userspace data path yet), a
-  // replay window above kMaxReplayWindow and bad key lengths.
+  // Rejects SPIs below 256, a duplicate (SPI, destination), tunnel mode, a
+  // replay window above kMaxReplayWindow and bad key lengths. SAs with UDP
+  // encapsulation need a PacketIo with NAT-T sockets to carry them.
   Result<void> AddSa(EspSaConfig config) override;
   Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) override;
   std::vector<EspSaStatus> ListSas() const override;
@@ -71,6 +72,9 @@ class UserspaceBackend : public KernelSeam {
   // Passes `request` to the acquire handler, if one is set. Called by
   // packet workers.
   void RequestAcquire(const AcquireRequest& request) const;
+  // Passes `change` to the endpoint change handler, if one is set. Called
+  // by packet workers.
+  void ReportEndpointChange(const SaEndpointChange& change) const;
 
   size_t worker_count() const { return worker_count_; }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <span>
 #include <vector>
 
 #include "base/bytes.h"
@@ -36,6 +37,39 @@ class MemoryPacketIo : public PacketIo {
     return {};
   }
 
+  std::span<const int> natt_fds() const override {
+    // A negative descriptor, which poll ignores, makes the worker read the
+    // NAT-T queue without a real socket.
+    static constexpr int kNoSocket[] = {-1};
+    return natt_enabled ? std::span<const int>(kNoSocket) : std::span<const int>();
+  }
+  std::expected<size_t, int> ReceiveNatt(MutableByteView buffer,
+                                         UdpAddressing& addressing) override {
+    if (natt_input.empty()) {
+      return 0;
+    }
+    addressing = natt_input.front().addressing;
+    Bytes datagram = std::move(natt_input.front().datagram);
+    natt_input.pop_front();
+    if (datagram.size() > buffer.size()) {
+      return std::unexpected(EMSGSIZE);
+    }
+    std::copy(datagram.begin(), datagram.end(), buffer.begin());
+    return datagram.size();
+  }
+  std::expected<void, int> SendNatt(ByteView datagram, const UdpAddressing& addressing) override {
+    natt_output.push_back({addressing, Bytes(datagram.begin(), datagram.end())});
+    return {};
+  }
+
+  struct Datagram {
+    UdpAddressing addressing;
+    Bytes datagram;
+  };
+
+  bool natt_enabled = false;     // natt_fds() is non-empty
+  std::deque<Datagram> natt_input;   // datagrams the NAT-T socket will return
+  std::vector<Datagram> natt_output;
   std::deque<Bytes> tun_input;   // packets the TUN device will return
   std::deque<Bytes> esp_input;   // packets the ESP socket will return
   std::vector<Bytes> tun_output;

@@ -80,11 +80,6 @@ TEST(UserspaceBackend, AddSaRejectsInvalidConfigs) {
     cases.push_back({"tunnel mode", std::move(config), ErrorCode::kUnsupported});
   }
   {
-    EspSaConfig config = MakeSaConfig(kAlgorithms[0], 1001, "10.0.0.1", "10.0.0.2", false);
-    config.encapsulation = UdpEncapsulation{};
-    cases.push_back({"UDP encapsulation", std::move(config), ErrorCode::kUnsupported});
-  }
-  {
     EspSaConfig config = MakeSaConfig(kAlgorithms[0], 1002, "10.0.0.1", "10.0.0.2", true);
     config.replay_window = kMaxReplayWindow + 1;
     cases.push_back({"replay window too large", std::move(config), ErrorCode::kInvalidArgument});
