@@ -205,6 +205,22 @@ std::string FormatPolicyRule(const esp::Policy& policy) {
   return text;
 }
 
+namespace {
+
+// Which side NAT detection found behind a NAT, in racoon's words for the
+// sides ("ME", "PEER"); "-" when neither is or NAT-T was not negotiated.
+std::string BehindNatText(const ike::IsakmpSaStatus& sa) {
+  if (sa.nat_detected_local && sa.nat_detected_peer) {
+    return "me+peer";
+  }
+  if (sa.nat_detected_local) {
+    return "me";
+  }
+  return sa.nat_detected_peer ? "peer" : "-";
+}
+
+}  // namespace
+
 std::string FormatIsakmpSas(const std::vector<ike::IsakmpSaStatus>& sas) {
   std::string text = "ISAKMP SAs: " + std::to_string(sas.size()) + "\n";
   if (sas.empty()) {
@@ -218,9 +234,10 @@ std::string FormatIsakmpSas(const std::vector<ike::IsakmpSaStatus>& sas) {
     rows.push_back({sa.remote.ToString(), sa.local.ToString(),
                     CookieHex(sa.cookie_i) + ":" + CookieHex(sa.cookie_r),
                     sa.initiator ? "initiator" : "responder", sa.state, algorithms,
-                    FormatAge(sa.age)});
+                    BehindNatText(sa), FormatAge(sa.age)});
   }
-  text += FormatTable({"peer", "local", "cookies (i:r)", "role", "state", "algorithms", "age"}, rows);
+  text += FormatTable({"peer", "local", "cookies (i:r)", "role", "state", "algorithms", "behind NAT", "age"},
+                      rows);
   return text;
 }
 

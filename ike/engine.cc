@@ -94,6 +94,23 @@ uint64_t CookieValue(const Cookie& cookie) {
   return value;
 }
 
+bool SamePeer(const IsakmpSa& a, const IsakmpSa& b) {
+  if (a.remote.address != b.remote.address) {
+    return false;
+  }
+  return !(a.nat.peer_behind_nat || b.nat.peer_behind_nat) || a.remote.port == b.remote.port;
+}
+
+bool PairBelongsToPeer(const InstalledEspPair& pair, const IsakmpSa& sa) {
+  if (pair.isakmp_sa_id == sa.id) {
+    return true;
+  }
+  if (pair.remote != sa.remote.address) {
+    return false;
+  }
+  return !(pair.peer_behind_nat || sa.nat.peer_behind_nat) || pair.remote_port == sa.remote.port;
+}
+
 std::string CookiePairText(const Cookie& cookie_i, const Cookie& cookie_r) {
   return ToHex(cookie_i) + ":" + ToHex(cookie_r);
 }
@@ -401,7 +418,7 @@ void IkeService::Engine::HandleDatagram(const Endpoint& local, const Endpoint& r
         Drop("invalid state", remote, "Quick Mode before the ISAKMP SA is established");
         return;
       }
-      HandleQuickMode(*sa, *message, datagram);
+      HandleQuickMode(*sa, *message, datagram, local, remote);
       return;
     }
     case ExchangeType::kInformational: {
@@ -486,7 +503,7 @@ void IkeService::Engine::Shutdown() {
     if (sa->state == Phase1State::kEstablished) {
       std::vector<InstalledEspPair> pairs;
       for (const InstalledEspPair& pair : esp_pairs_) {
-        if (pair.remote == sa->remote.address) {
+        if (PairBelongsToPeer(pair, *sa)) {
           pairs.push_back(pair);
         }
       }

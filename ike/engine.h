@@ -109,7 +109,16 @@ class IkeService::Engine {
 
   // ---- quick_mode.cc ----
   void StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest& request);
-  void HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram);
+  // `local` and `remote` are the datagram's endpoints; after NAT-T a change
+  // of the peer's port is followed once the message authenticates.
+  void HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram, const Endpoint& local,
+                       const Endpoint& remote);
+  // Runs the handler of the exchange step `message` belongs to. Returns true
+  // when the message authenticated and was processed.
+  bool DispatchQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram, const Endpoint& remote);
+  // Moves `sa` to the endpoints of an authenticated message when the peer's
+  // NAT mapping changed (RFC 3947 §4 lets the NAT-T port mapping move).
+  void FollowPeerEndpoint(IsakmpSa& sa, const Endpoint& local, const Endpoint& remote);
   Result<void> RespondToQuickMode1(IsakmpSa& sa, const Message& encrypted, ByteView datagram);
   Result<void> HandleQuickMode2(IsakmpSa& sa, QuickModeExchange& exchange, const Message& message);
   Result<void> HandleQuickMode3(IsakmpSa& sa, QuickModeExchange& exchange, const Message& message);

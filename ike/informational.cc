@@ -148,7 +148,7 @@ void IkeService::Engine::HandleDelete(IsakmpSa& sa, const DeletePayload& deletio
   if (deletion.protocol_id == kProtocolIsakmp && deletion.spi_size == kSpiSizeIsakmpCookiePair) {
     for (const Bytes& spi : deletion.spis) {
       for (auto& [id, other] : sas_) {
-        if (other->state == Phase1State::kDead || other->remote.address != sa.remote.address ||
+        if (other->state == Phase1State::kDead || !SamePeer(*other, sa) ||
             CookiePair(other->cookie_i, other->cookie_r) != spi) {
           continue;
         }
@@ -168,7 +168,7 @@ void IkeService::Engine::HandleDelete(IsakmpSa& sa, const DeletePayload& deletio
     // The peer names the SA it receives on, which is our outbound SA.
     const uint32_t spi = SpiValue(spi_bytes);
     auto pair = std::ranges::find_if(esp_pairs_, [&](const InstalledEspPair& entry) {
-      return entry.outbound_spi == spi && entry.remote == sa.remote.address;
+      return entry.outbound_spi == spi && PairBelongsToPeer(entry, sa);
     });
     if (pair == esp_pairs_.end()) {
       IPOP_LOG(kDebug) << "Delete for unknown ESP SPI " << spi << " from " << sa.remote.ToString();
@@ -204,8 +204,7 @@ void IkeService::Engine::RemoveOlderSas(IsakmpSa& sa) {
   // SAs still in negotiation stay: when both sides initiate at once, each
   // may send INITIAL-CONTACT while the other's exchange is running.
   for (auto& [id, other] : sas_) {
-    if (other.get() == &sa || other->state != Phase1State::kEstablished ||
-        other->remote.address != sa.remote.address) {
+    if (other.get() == &sa || other->state != Phase1State::kEstablished || !SamePeer(*other, sa)) {
       continue;
     }
     IPOP_LOG(kInfo) << "deleting ISAKMP-SA " << CookiePairText(other->cookie_i, other->cookie_r)
@@ -223,7 +222,7 @@ void IkeService::Engine::RemoveOlderSas(IsakmpSa& sa) {
   }
   std::vector<InstalledEspPair> older;
   for (const InstalledEspPair& pair : esp_pairs_) {
-    if (pair.remote == sa.remote.address && pair.isakmp_sa_id != sa.id) {
+    if (PairBelongsToPeer(pair, sa) && pair.isakmp_sa_id != sa.id) {
       older.push_back(pair);
     }
   }

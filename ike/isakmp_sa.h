@@ -67,6 +67,10 @@ struct InstalledEspPair {
   uint32_t outbound_spi = 0;
   Ipv4Address local;
   Ipv4Address remote;
+  // The peer's IKE port. With a NAT in front of the peer, several peers
+  // share `remote` and only this port tells them apart.
+  uint16_t remote_port = 0;
+  bool peer_behind_nat = false;
 };
 
 struct QuickModeExchange {
@@ -87,6 +91,11 @@ struct QuickModeExchange {
   EspTransform chosen;
   Ipv4Address local_address;   // traffic selector addresses (host to host)
   Ipv4Address remote_address;
+  // From the peer's NAT-OA payloads (RFC 3947 §5.2), when UDP-encapsulated
+  // transport mode was chosen: the peer's own address, and our address as
+  // the peer sent to it. Inner checksums were computed over these two.
+  std::optional<Ipv4Address> peer_original_address;
+  std::optional<Ipv4Address> local_address_seen_by_peer;
   uint32_t outbound_policy_id = 0;
   uint32_t inbound_policy_id = 0;
   Bytes last_received;  // for duplicate detection
@@ -124,6 +133,10 @@ struct IsakmpSa {
   NatTraversalVersion peer_natt = NatTraversalVersion::kNone;
   bool peer_dpd = false;
   bool natt_in_use = false;  // both sides sent a NAT-T vendor ID
+  // The NAT-T version in use and the vendor ID that announces it, which a
+  // responder repeats in message 2. Set only while natt_in_use.
+  NatTraversalVersion natt_version = NatTraversalVersion::kNone;
+  KnownVendorId natt_vendor_id = KnownVendorId::kUnknown;
   NatDetectionResult nat;
   bool peer_requested_certificate = false;
 
@@ -149,6 +162,15 @@ struct IsakmpSa {
   // replayed Quick Mode, Delete or notify is ignored and new IDs are unique.
   std::set<uint32_t> used_message_ids;
 };
+
+// Returns true when `a` and `b` were negotiated with the same peer. Peers
+// behind one NAT share its public address, so when a NAT is in front of
+// the peer the IKE ports must match too.
+bool SamePeer(const IsakmpSa& a, const IsakmpSa& b);
+
+// Returns true when `pair` was negotiated under `sa` or with the same peer
+// (same address, and the same port when a NAT is in front of the peer).
+bool PairBelongsToPeer(const InstalledEspPair& pair, const IsakmpSa& sa);
 
 // "006d2aece15feaaa:a0faf56f5877efde", racoon's cookie pair form.
 std::string CookiePairText(const Cookie& cookie_i, const Cookie& cookie_r);

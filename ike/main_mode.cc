@@ -221,6 +221,7 @@ void IkeService::Engine::HandleMainMode(const Message& message, const Endpoint& 
 // ---- vendor IDs and NAT-D ----
 
 void IkeService::Engine::ReadVendorIds(IsakmpSa& sa, const Message& message) {
+  std::vector<KnownVendorId> received;
   for (const Payload* payload : message.FindAll(PayloadType::kVendorId)) {
     const KnownVendorId id = RecognizeVendorId(payload->body);
     if (id == KnownVendorId::kUnknown) {
@@ -231,23 +232,26 @@ void IkeService::Engine::ReadVendorIds(IsakmpSa& sa, const Message& message) {
     if (id == KnownVendorId::kDpd) {
       sa.peer_dpd = true;
     }
-    const NatTraversalVersion version = NatTraversalVersionOf(id);
-    if (version > sa.peer_natt) {
-      sa.peer_natt = version;
-    }
+    received.push_back(id);
   }
-  // We implement the RFC version only; a peer that offers nothing newer
-  // than a draft negotiates without NAT-T.
+  const KnownVendorId selected = SelectNatTraversalVendorId(received);
+  sa.peer_natt = NatTraversalVersionOf(selected);
+  // The initiator offered every version it knows in message 1, so it takes
+  // the one the responder answered with.
   sa.natt_in_use = sa.remote_config->nat_traversal != config::NatTraversal::kOff &&
-                   sa.peer_natt == NatTraversalVersion::kRfc3947;
+                   sa.peer_natt != NatTraversalVersion::kNone;
   if (sa.natt_in_use) {
-    IPOP_LOG(kInfo) << "Selected NAT-T version: RFC 3947";
+    sa.natt_version = sa.peer_natt;
+    sa.natt_vendor_id = selected;
+    IPOP_LOG(kInfo) << "Selected NAT-T version: " << VendorIdName(selected);
   }
 }
 
 void IkeService::Engine::AddVendorIds(MessageBuilder& builder, const config::RemoteConfig& remote_config) {
   if (remote_config.nat_traversal != config::NatTraversal::kOff) {
-    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kRfc3947)});
+    for (KnownVendorId id : kNatTraversalVendorIdsSent) {
+      builder.Add(VendorIdPayload{VendorIdBytes(id)});
+    }
   }
   if (remote_config.dpd) {
     builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});
@@ -259,12 +263,13 @@ void IkeService::Engine::AddNatD(IsakmpSa& sa, MessageBuilder& builder) {
     return;
   }
   // RFC 3947 §3.2: first the hash of the peer's address and port as we
-  // send to them, then the hash of our own.
-  const PayloadType type = NatDPayloadType(NatTraversalVersion::kRfc3947);
+  // send to them, then the hash of our own. The drafts use payload type 130.
+  const PayloadType type = NatDPayloadType(sa.natt_version);
   Endpoint claimed_local = sa.local;
   if (sa.remote_config->nat_traversal == config::NatTraversal::kForce) {
-    // `nat_traversal force`: a hash that cannot match makes the peer assume
-    // a NAT, so UDP encapsulation is used even without one.
+    // `nat_traversal force`: a hash of port 0, which no datagram carries,
+    // cannot match, so the peer concludes that we are behind a NAT and
+    // both sides float to port 4500 and encapsulate ESP in UDP.
     claimed_local.port = 0;
   }
   builder.Add(type, NatDPayload{ComputeNatDHash(sa.transform.hash, sa.cookie_i, sa.cookie_r, sa.remote)});
@@ -277,8 +282,9 @@ void IkeService::Engine::DetectNatFrom(IsakmpSa& sa, const Message& message) {
     return;
   }
   std::vector<Bytes> hashes;
+  const PayloadType type = NatDPayloadType(sa.natt_version);
   for (const Payload& payload : message.payloads()) {
-    if (payload.type != PayloadType::kNatD) {
+    if (payload.type != type) {
       continue;
     }
     auto parsed = ParseNatDPayload(payload.body);
@@ -292,7 +298,10 @@ void IkeService::Engine::DetectNatFrom(IsakmpSa& sa, const Message& message) {
     return;
   }
   sa.nat = DetectNat(sa.transform.hash, sa.cookie_i, sa.cookie_r, sa.local, sa.remote, hashes);
-  if (sa.remote_config->nat_traversal == config::NatTraversal::kForce) {
+  if (sa.remote_config->nat_traversal == config::NatTraversal::kForce && !sa.nat.any_nat()) {
+    // Our own NAT-D hash of port 0 made the peer see a NAT in front of us;
+    // both sides must agree, so we record the same.
+    IPOP_LOG(kInfo) << "nat_traversal force: using UDP encapsulation without a NAT";
     sa.nat.local_behind_nat = true;
   }
   if (!sa.nat.any_nat()) {
@@ -381,7 +390,7 @@ Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const
   MessageBuilder builder(MainModeHeader(sa));
   builder.Add(EncodePhase1Reply(chosen->wire));
   if (sa.natt_in_use) {
-    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kRfc3947)});
+    builder.Add(VendorIdPayload{VendorIdBytes(sa.natt_vendor_id)});
   }
   if (remote_config->dpd) {
     builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});

@@ -23,6 +23,16 @@ NatTraversalVersion NatTraversalVersionOf(KnownVendorId id) {
   return NatTraversalVersion::kNone;
 }
 
+KnownVendorId SelectNatTraversalVendorId(std::span<const KnownVendorId> received) {
+  KnownVendorId selected = KnownVendorId::kUnknown;
+  for (KnownVendorId id : received) {
+    if (NatTraversalVersionOf(id) > NatTraversalVersionOf(selected)) {
+      selected = id;
+    }
+  }
+  return selected;
+}
+
 PayloadType NatDPayloadType(NatTraversalVersion version) {
   return version == NatTraversalVersion::kRfc3947 ? PayloadType::kNatD : PayloadType::kNatDDraft;
 }

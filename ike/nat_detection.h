@@ -19,6 +19,17 @@ enum class NatTraversalVersion { kNone, kDraft02, kDraft03, kRfc3947 };
 // Maps a NAT-T vendor ID to its version (kNone for other IDs).
 NatTraversalVersion NatTraversalVersionOf(KnownVendorId id);
 
+// The NAT-T vendor IDs we send in Main Mode message 1, newest first, so
+// that a peer that knows only a draft still finds one it supports.
+inline constexpr KnownVendorId kNatTraversalVendorIdsSent[] = {
+    KnownVendorId::kRfc3947, KnownVendorId::kNatTDraft03, KnownVendorId::kNatTDraft02Newline,
+    KnownVendorId::kNatTDraft02};
+
+// Picks the NAT-T vendor ID to use from those a peer sent: RFC 3947 when
+// offered, else the newest draft, and of two equal drafts the first
+// received. Returns kUnknown when the peer sent no NAT-T vendor ID.
+KnownVendorId SelectNatTraversalVendorId(std::span<const KnownVendorId> received);
+
 // The NAT-D and NAT-OA payload types and UDP encapsulation modes of each
 // version: 20/21 and 3/4 for RFC 3947, 130/131 and 61443/61444 for drafts
 // (RFC 3947 §3.2, §5.1, §5.2).

@@ -17,6 +17,7 @@
 #include "ike/payload_hash.h"
 #include "ike/payload_identification.h"
 #include "ike/payload_key_exchange.h"
+#include "ike/payload_nat_oa.h"
 #include "ike/payload_nonce.h"
 #include "ike/payload_rules.h"
 #include "ike/payload_sa.h"
@@ -69,6 +70,57 @@ uint32_t FindPolicyId(const esp::KernelSeam& kernel, esp::PolicyDirection direct
     }
   }
   return 0;
+}
+
+// Adds the NAT-OA payloads of RFC 3947 §5.2. Each side sends the
+// initiator's address as NAT-OAi and the responder's as NAT-OAr, both from
+// the sender's point of view, so the initiator sends its own address first
+// and the responder second. The drafts carry one NAT-OA, the sender's own
+// address.
+void AddNatOa(const IsakmpSa& sa, MessageBuilder& builder) {
+  const PayloadType type = NatOaPayloadType(sa.natt_version);
+  if (sa.natt_version != NatTraversalVersion::kRfc3947) {
+    builder.Add(type, NatOaPayload::FromIpv4(sa.local.address));
+    return;
+  }
+  const Ipv4Address initiator = sa.initiator ? sa.local.address : sa.remote.address;
+  const Ipv4Address responder = sa.initiator ? sa.remote.address : sa.local.address;
+  builder.Add(type, NatOaPayload::FromIpv4(initiator));
+  builder.Add(type, NatOaPayload::FromIpv4(responder));
+}
+
+// Stores the original addresses from the peer's NAT-OA payloads in
+// `exchange`. Payloads with an IPv6 address are ignored.
+Result<void> ReadNatOa(const IsakmpSa& sa, const Message& message, QuickModeExchange& exchange) {
+  std::vector<Ipv4Address> addresses;
+  for (const Payload* payload : message.FindAll(NatOaPayloadType(sa.natt_version))) {
+    auto parsed = ParseNatOaPayload(payload->body);
+    if (!parsed) {
+      return std::unexpected(parsed.error());
+    }
+    if (parsed->id_type != kIdIpv4Address) {
+      IPOP_LOG(kWarning) << "ignoring NAT-OA with ID type " << static_cast<int>(parsed->id_type) << " from "
+                         << sa.remote.ToString();
+      continue;
+    }
+    addresses.push_back(Ipv4Address::FromBytes(parsed->address));
+  }
+  if (addresses.size() == 1) {
+    exchange.peer_original_address = addresses[0];
+  } else if (addresses.size() == 2) {
+    // NAT-OAi, NAT-OAr: the peer's own address is the one of its role.
+    exchange.peer_original_address = sa.initiator ? addresses[1] : addresses[0];
+    exchange.local_address_seen_by_peer = sa.initiator ? addresses[0] : addresses[1];
+  } else if (addresses.size() > 2) {
+    return Fail(ErrorCode::kMalformed,
+                "Quick Mode carries " + std::to_string(addresses.size()) + " NAT-OA payloads, at most 2 are allowed",
+                kNotifyPayloadMalformed);
+  }
+  if (exchange.peer_original_address) {
+    IPOP_LOG(kDebug) << "NAT-OA: peer " << sa.remote.ToString() << " sends from "
+                     << exchange.peer_original_address->ToString();
+  }
+  return {};
 }
 
 std::string SpiText(uint32_t spi) {
@@ -145,15 +197,17 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   // HDR*, HASH(1), SA, Ni, [KE], IDci, IDcr -->
   MessageBuilder builder(QuickModeHeader(sa, exchange.message_id));
   builder.AddRaw(PayloadType::kHash, Bytes(crypto::HashLength(sa.transform.hash)));
-  builder.Add(EncodeEspSa(exchange.offer, exchange.inbound_spi));
+  builder.Add(EncodeEspSa(exchange.offer, exchange.inbound_spi, UdpTransportEncapsulationMode(sa.natt_version)));
   builder.Add(NoncePayload{exchange.nonce_i});
   if (exchange.dh) {
     builder.Add(KeyExchangePayload{exchange.dh->public_value()});
   }
   builder.Add(IdentificationPayload::FromIpv4Address(exchange.local_address));
   builder.Add(IdentificationPayload::FromIpv4Address(exchange.remote_address));
-  // TODO(ike): send NAT-OA payloads (RFC 3947 §5.1) in transport mode when
-  // a NAT was detected, so the peer can fix checksums.
+  if (sa.natt_in_use && sa.nat.any_nat()) {
+    // The offer is UDP-encapsulated transport mode only.
+    AddNatOa(sa, builder);
+  }
   builder.ReplaceBody(0, ComputeQuickModeHash1(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
                                                builder.EncodeChain(1)));
   auto sealed = Seal(sa, builder, exchange.iv);
@@ -215,6 +269,12 @@ Result<void> IkeService::Engine::HandleQuickMode2(IsakmpSa& sa, QuickModeExchang
   }
   exchange.chosen = *ours;
   exchange.outbound_spi = offered->front().spi;
+  if (exchange.chosen.udp_encapsulated) {
+    if (auto read = ReadNatOa(sa, *message, exchange); !read) {
+      FailQuickMode(sa, exchange, "the responder's NAT-OA is invalid: " + read.error().detail);
+      return {};
+    }
+  }
   exchange.nonce_r = nonce->data;
   if (exchange.dh) {
     const Payload* ke_payload = message->Find(PayloadType::kKeyExchange);
@@ -346,6 +406,11 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
                                             sa.local.address);
   exchange.chosen = *chosen;
   exchange.outbound_spi = chosen_offer->spi;
+  if (exchange.chosen.udp_encapsulated) {
+    if (auto read = ReadNatOa(sa, *message, exchange); !read) {
+      return read;
+    }
+  }
   exchange.nonce_i = nonce->data;
   exchange.nonce_r = crypto::RandomBytes(kNonceSize);
   exchange.started = timers_.Now();
@@ -391,6 +456,11 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   for (const Payload* id : ids) {
     builder.AddRaw(PayloadType::kIdentification, id->body);
   }
+  if (exchange.chosen.udp_encapsulated) {
+    // RFC 3947 §5.2: the responder sends NAT-OA when it chose
+    // UDP-encapsulated transport mode.
+    AddNatOa(sa, builder);
+  }
   builder.ReplaceBody(0, ComputeQuickModeHash2(sa.transform.hash, sa.keys.skeyid_a, message_id,
                                                exchange.nonce_i, builder.EncodeChain(1)));
   exchange.iv = std::move(next_iv);
@@ -432,34 +502,64 @@ Result<void> IkeService::Engine::HandleQuickMode3(IsakmpSa& sa, QuickModeExchang
 
 // ---- dispatch, installation, timers ----
 
-void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram) {
-  const uint32_t message_id = message.header().message_id;
-  if (message_id == 0 || !message.header().encrypted()) {
-    Drop("malformed message", sa.remote, "Quick Mode message without message ID or encryption");
+void IkeService::Engine::FollowPeerEndpoint(IsakmpSa& sa, const Endpoint& local, const Endpoint& remote) {
+  if (!sa.natt_in_use || local.port != sa.local.port || remote == sa.remote) {
     return;
   }
+  IPOP_LOG(kInfo) << "NAT mapping of peer changed: " << sa.remote.ToString() << " -> " << remote.ToString()
+                  << " spi:" << CookiePairText(sa.cookie_i, sa.cookie_r);
+  sa.remote = remote;
+}
+
+void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram,
+                                         const Endpoint& local, const Endpoint& remote) {
+  const uint32_t message_id = message.header().message_id;
+  if (message_id == 0 || !message.header().encrypted()) {
+    Drop("malformed message", remote, "Quick Mode message without message ID or encryption");
+    return;
+  }
+  // Replies go to the endpoint the message came from, so after a NAT
+  // mapping change the SA moves there while the message is handled, and
+  // stays there only when the message authenticates.
+  const Endpoint previous_remote = sa.remote;
+  const bool endpoint_changed = sa.natt_in_use && local.port == sa.local.port && remote != sa.remote;
+  if (endpoint_changed) {
+    sa.remote = remote;
+  }
+  const bool authenticated = DispatchQuickMode(sa, message, datagram, remote);
+  if (endpoint_changed) {
+    sa.remote = previous_remote;
+    if (authenticated) {
+      FollowPeerEndpoint(sa, local, remote);
+    }
+  }
+}
+
+bool IkeService::Engine::DispatchQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram,
+                                           const Endpoint& remote) {
+  const uint32_t message_id = message.header().message_id;
   auto found = sa.quick_modes.find(message_id);
   Result<void> handled;
   if (found == sa.quick_modes.end()) {
     if (sa.used_message_ids.contains(message_id)) {
-      Drop("retransmitted peer message", sa.remote, "Quick Mode message ID already used");
-      return;
+      Drop("retransmitted peer message", remote, "Quick Mode message ID already used");
+      return false;
     }
     handled = RespondToQuickMode1(sa, message, datagram);
   } else {
     QuickModeExchange& exchange = found->second;
     // HASH(3) ends Quick Mode: a repeated one gets no reply.
     const bool resend = exchange.initiator || exchange.state != QuickModeState::kEstablished;
-    if (AnswerDuplicate(exchange.last_received, exchange.last_sent, datagram, sa.remote, resend)) {
-      return;
+    if (AnswerDuplicate(exchange.last_received, exchange.last_sent, datagram, remote, resend)) {
+      return false;
     }
     if (exchange.state == QuickModeState::kInitiatorSentHash1) {
       handled = HandleQuickMode2(sa, exchange, message);
     } else if (exchange.state == QuickModeState::kResponderSentHash2) {
       handled = HandleQuickMode3(sa, exchange, message);
     } else {
-      Drop("invalid state", sa.remote, "Quick Mode message for a finished exchange");
-      return;
+      Drop("invalid state", remote, "Quick Mode message for a finished exchange");
+      return false;
     }
     if (handled) {
       exchange.last_received.assign(datagram.begin(), datagram.end());
@@ -467,9 +567,11 @@ void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, B
   }
   if (!handled) {
     const Error& error = handled.error();
-    Drop(error.code == ErrorCode::kAuthenticationFailed ? "authentication failed" : "malformed message", sa.remote,
+    Drop(error.code == ErrorCode::kAuthenticationFailed ? "authentication failed" : "malformed message", remote,
          error.detail);
+    return false;
   }
+  return true;
 }
 
 esp::EspSaConfig IkeService::Engine::MakeEspSaConfig(const IsakmpSa& sa, const QuickModeExchange& exchange,
@@ -494,7 +596,14 @@ esp::EspSaConfig IkeService::Engine::MakeEspSaConfig(const IsakmpSa& sa, const Q
   config.cipher_key = crypto::SecretBytes::CopyOf(keymat.view().first(cipher_key_length));
   config.integrity_key = crypto::SecretBytes::CopyOf(keymat.view().subspan(cipher_key_length));
   if (chosen.udp_encapsulated) {
-    config.encapsulation = esp::UdpEncapsulation{sa.local.port, sa.remote.port};
+    config.encapsulation = inbound ? esp::UdpEncapsulation{sa.remote.port, sa.local.port}
+                                   : esp::UdpEncapsulation{sa.local.port, sa.remote.port};
+    if (inbound) {
+      // The peer's transport checksums cover the addresses it used, which
+      // the NAT rewrote (RFC 3948 §3.1.2).
+      config.original_source = exchange.peer_original_address;
+      config.original_destination = exchange.local_address_seen_by_peer;
+    }
   }
   // Soft expiry at 80% of the lifetime leaves time to negotiate a new SA.
   config.lifetime.hard_time = chosen.lifetime;
@@ -540,7 +649,8 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
   }
   exchange.inbound_installed = false;  // now owned by the installed pair
   esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,
-                                        exchange.local_address, exchange.remote_address});
+                                        exchange.local_address, exchange.remote_address, sa.remote.port,
+                                        sa.nat.peer_behind_nat});
   ++counters_.phase2_established;
   Transition(sa, exchange, QuickModeState::kEstablished);
   IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(exchange.chosen);

@@ -329,7 +329,7 @@ SaPayload EncodePhase1Reply(const Transform& chosen) {
   return payload;
 }
 
-SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi) {
+SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi, uint16_t udp_transport_mode) {
   Proposal proposal;
   proposal.number = 1;
   proposal.protocol_id = kProtocolEsp;
@@ -345,7 +345,7 @@ SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi)
     wire.attributes.push_back(Duration(kIpsecAttributeSaLifeDuration, transform.lifetime));
     wire.attributes.push_back(DataAttribute::Basic(
         kIpsecAttributeEncapsulationMode,
-        transform.udp_encapsulated ? kEncapsulationUdpTransport : kEncapsulationTransport));
+        transform.udp_encapsulated ? udp_transport_mode : kEncapsulationTransport));
     if (transform.integrity != crypto::EspIntegrity::kNone) {
       wire.attributes.push_back(DataAttribute::Basic(kIpsecAttributeAuthenticationAlgorithm,
                                                      EspIntegrityToWire(transform.integrity)));

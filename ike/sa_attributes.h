@@ -45,7 +45,10 @@ SaPayload EncodePhase1Reply(const Transform& chosen);
 
 // Builds a Quick Mode SA with one ESP proposal carrying `spi` and one
 // transform per entry.
-SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi);
+// `udp_transport_mode` is the Encapsulation Mode value written for
+// UDP-encapsulated transforms: 4 with RFC 3947, 61444 with the drafts.
+SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi,
+                      uint16_t udp_transport_mode = kEncapsulationUdpTransport);
 
 // Returns every usable ESP transform of a Quick Mode SA, in offer order.
 // Alternatives that bundle ESP with another protocol (AH, IPComp) are

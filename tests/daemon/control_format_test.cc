@@ -88,6 +88,21 @@ TEST(ControlFormat, IsakmpSaRow) {
   EXPECT_NE(text.find("1m15s"), std::string::npos);
 }
 
+TEST(ControlFormat, IsakmpSaRowShowsNatSide) {
+  ike::IsakmpSaStatus sa;
+  sa.local = Endpoint{*Ipv4Address::Parse("10.1.0.2"), 4500};
+  sa.remote = Endpoint{*Ipv4Address::Parse("10.2.0.10"), 4500};
+  sa.state = "established";
+  EXPECT_NE(FormatIsakmpSas({sa}).find("behind NAT"), std::string::npos);
+  sa.nat_detected_local = true;
+  EXPECT_NE(FormatIsakmpSas({sa}).find(" me "), std::string::npos);
+  sa.nat_detected_local = false;
+  sa.nat_detected_peer = true;
+  EXPECT_NE(FormatIsakmpSas({sa}).find(" peer "), std::string::npos);
+  sa.nat_detected_local = true;
+  EXPECT_NE(FormatIsakmpSas({sa}).find(" me+peer "), std::string::npos);
+}
+
 TEST(ControlFormat, EspSaRowShowsPeerAndCounters) {
   const auto now = std::chrono::system_clock::now();
   esp::EspSaStatus sa;

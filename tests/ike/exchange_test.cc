@@ -101,10 +101,12 @@ TEST_F(ExchangeTest, RacoonSuiteCompletesStepByStep) {
   MakeNodes(RacoonSuite());
   a_->service->Acquire(AcquireFor(*a_, *b_));
 
-  // HDR, SA, VID -->
+  // HDR, SA, VID --> with four NAT-T vendor IDs (RFC 3947 and three
+  // drafts) and DPD.
   ASSERT_EQ(a_->outbox.queue.size(), 1u);
   EXPECT_EQ(PayloadTypesOf(a_->outbox.queue.front().bytes),
-            (std::vector{PayloadType::kSa, PayloadType::kVendorId, PayloadType::kVendorId}));
+            (std::vector{PayloadType::kSa, PayloadType::kVendorId, PayloadType::kVendorId, PayloadType::kVendorId,
+                         PayloadType::kVendorId, PayloadType::kVendorId}));
   DeliverOne(*a_, *b_);
 
   // <-- HDR, SA, VID
