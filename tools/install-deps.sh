@@ -9,6 +9,9 @@ packages=(
   libssl-dev libsodium-dev libmnl-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping nftables tcpdump openssl python3 procps
+  # The qemu kernel ESP test (tests/qemu/): the emulator, a static busybox
+  # for the guest, and cpio and kmod to build its initramfs.
+  qemu-system-x86 busybox-static cpio kmod
 )
 
 missing=()

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Writes what the two guest nodes need into an initramfs tree: a throwaway CA,
+# one certificate per node (CN = node address) made with the openssl CLI, and
+# for each ESP proposal a racoon.conf and a setkey policy pair.
+#
+# Usage: make_node_configs.sh INITRAMFS_ROOT GUEST_DIR
+#   Files go to INITRAMFS_ROOT/GUEST_DIR/{a,b}; the configurations name
+#   GUEST_DIR paths, because the guest sees the tree as its root.
+#   GUEST_DIR/nodes.sh defines the addresses and the proposal names for the
+#   guest scripts.
+set -euo pipefail
+
+root="${1:?usage: make_node_configs.sh INITRAMFS_ROOT GUEST_DIR}"
+guest_dir="${2:?usage: make_node_configs.sh INITRAMFS_ROOT GUEST_DIR}"
+readonly address_a="10.99.0.1" address_b="10.99.0.2"
+
+# Each proposal: name, then the sainfo lines for it.
+declare -A proposals=(
+  [3des-sha1]="encryption_algorithm 3des; authentication_algorithm hmac_sha1;"
+  [aes-sha256]="encryption_algorithm aes 128; authentication_algorithm hmac_sha256;"
+  [aes-gcm]="encryption_algorithm aes_gcm_16 128; authentication_algorithm non_auth;"
+)
+
+host_dir="$root/$guest_dir"
+mkdir -p "$host_dir/ca"
+openssl genrsa -out "$host_dir/ca/rootCA.key" 2048 2>/dev/null
+openssl req -x509 -new -nodes -key "$host_dir/ca/rootCA.key" -sha256 -days 2 \
+  -subj "/CN=ipop-esp qemu test CA" -out "$host_dir/ca/rootCA.pem"
+
+for node in a b; do
+  address_var="address_$node"
+  address="${!address_var}"
+  dir="$host_dir/$node"
+  mkdir -p "$dir/certs"
+  openssl genrsa -out "$dir/certs/key.pem" 2048 2>/dev/null
+  openssl req -new -key "$dir/certs/key.pem" -subj "/CN=$address" -out "$dir/node.csr"
+  openssl x509 -req -in "$dir/node.csr" -CA "$host_dir/ca/rootCA.pem" -CAkey "$host_dir/ca/rootCA.key" \
+    -CAcreateserial -days 2 -sha256 -out "$dir/certs/cert.pem" 2>/dev/null
+  cp "$host_dir/ca/rootCA.pem" "$dir/certs/rootCA.pem"
+  install -m 0600 /dev/null "$dir/psk.txt"
+
+  for proposal in "${!proposals[@]}"; do
+    cat >"$dir/racoon-$proposal.conf" <<EOF
+path pre_shared_key "$guest_dir/$node/psk.txt";
+path certificate "$guest_dir/$node/certs";
+
+listen
+{
+    isakmp $address [500];
+    isakmp_natt $address [4500];
+}
+
+remote anonymous {
+    proposal {
+        encryption_algorithm 3des;
+        hash_algorithm sha1;
+        authentication_method rsasig;
+        dh_group modp1024;
+    }
+    certificate_type x509 "cert.pem" "key.pem";
+    ca_type x509 "rootCA.pem";
+    my_identifier asn1dn;
+    verify_identifier off;
+    exchange_mode main;
+    nat_traversal on;
+}
+
+sainfo anonymous {
+    pfs_group modp1024;
+    compression_algorithm deflate;
+    ${proposals[$proposal]}
+}
+EOF
+  done
+  cat >"$dir/setkey.conf" <<EOF
+spdadd $address_a/32 $address_b/32 any -P $([ "$node" = a ] && echo out || echo in) ipsec esp/transport//require;
+spdadd $address_b/32 $address_a/32 any -P $([ "$node" = a ] && echo in || echo out) ipsec esp/transport//require;
+EOF
+done
+
+cat >"$host_dir/nodes.sh" <<EOF
+address_a=$address_a
+address_b=$address_b
+proposals="3des-sha1 aes-sha256 aes-gcm"
+EOF
