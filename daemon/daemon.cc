@@ -230,8 +230,8 @@ Result<void> Daemon::SetUpIke() {
   });
   offload_->set_expire_handler([](const esp::SaExpire& expire) {
     // TODO(daemon): start a rekey on a soft expiry once IkeService offers an
-    // entry point for it; today the SA is renegotiated on the next ACQUIRE
-    // after the hard expiry.
+    // entry point for it. Until then the SA is renegotiated on the ACQUIRE
+    // that follows the hard expiry.
     IPOP_LOG(kInfo) << (expire.hard ? "hard" : "soft") << " expiry of kernel SA spi "
                     << expire.spi << " dst " << expire.destination.ToString();
   });
@@ -275,7 +275,7 @@ Result<void> Daemon::SetUpDatapath() {
 
 Result<void> Daemon::SetUpRoutes() {
   if (offload_->kernel_carries_policies()) {
-    // The kernel's ESP sees the packets on their normal route.
+    // The kernel's ESP receives the packets on their normal route.
     // TODO(daemon): an SA pair that falls back to userspace in auto mode
     // gets no route into the TUN device, so its traffic still meets the
     // kernel policy and is dropped.

@@ -45,6 +45,8 @@ EspSaConfig MakeProbeSa(AlgorithmFamily family) {
   return config;
 }
 
+// NOTE: copies every EspSaConfig field by name, so a field added to the
+// struct must be added here too or it is lost when a pair moves.
 EspSaConfig CloneConfig(const EspSaConfig& config) {
   EspSaConfig copy;
   copy.spi = config.spi;
@@ -230,6 +232,22 @@ Result<void> OffloadBackend::AddToUserspace(EspSaConfig config) {
   return added;
 }
 
+void OffloadBackend::DeleteWaitingPartner(const PairKey& key) {
+  auto waiting = waiting_for_partner_.find(key);
+  if (waiting == waiting_for_partner_.end()) {
+    return;
+  }
+  const uint32_t spi = waiting->second.spi;
+  const Ipv4Address destination = waiting->second.destination;
+  waiting_for_partner_.erase(waiting);
+  if (auto deleted = kernel_->DeleteSa(spi, destination); !deleted) {
+    IPOP_LOG(kWarning) << "cannot delete SPI " << spi << " whose partner the kernel rejected: "
+                       << deleted.error().detail;
+    return;
+  }
+  IPOP_LOG(kInfo) << "deleted kernel SPI " << spi << " because the kernel rejected its partner";
+}
+
 void OffloadBackend::MoveWaitingPartnerToUserspace(const PairKey& key) {
   auto waiting = waiting_for_partner_.find(key);
   if (waiting == waiting_for_partner_.end()) {
@@ -253,9 +271,12 @@ Result<void> OffloadBackend::AddSa(EspSaConfig config) {
   if (!ShouldTryKernel(config)) {
     return AddToUserspace(std::move(config));
   }
+  // NOTE: two negotiations with one peer and the same algorithms at once
+  // (a rekey racing a new pair) share this key, so they may pair wrongly.
   const PairKey key = PairKeyOf(config);
   // Keep a copy until the partner arrives, in case the kernel rejects it.
   EspSaConfig copy = CloneConfig(config);
+
   auto added = kernel_->AddSa(std::move(config));
   if (added) {
     auto waiting = waiting_for_partner_.find(key);
@@ -266,9 +287,16 @@ Result<void> OffloadBackend::AddSa(EspSaConfig config) {
     }
     return {};
   }
-  if (mode_ == OffloadMode::kKernel || kernel_->last_errno() == 0) {
+  if (mode_ == OffloadMode::kKernel) {
+    // The negotiation fails, and the kernel must not keep half of the pair.
+    DeleteWaitingPartner(key);
     return added;
   }
+  if (kernel_->last_errno() == 0) {
+    return added;
+  }
+
+
   // The kernel rejected the SA itself (ENOENT: algorithm or ESP missing,
   // EINVAL: a parameter it cannot carry), so the pair moves to userspace.
   IPOP_LOG(kWarning) << "kernel ESP rejected SPI " << copy.spi << " (" << added.error().detail

@@ -2,10 +2,11 @@
 // (UserspaceBackend), made per SA pair behind one KernelSeam.
 //
 // Modes (ipop-espd --offload):
-//   userspace  every SA in userspace; the kernel only holds the fail-closed
-//              policies.
+//   userspace  every SA in userspace. The kernel contains only the
+//              fail-closed policies.
 //   kernel     every SA and policy in the kernel; an SA the kernel rejects
-//              fails its negotiation.
+//              fails its negotiation, and its partner, if already
+//              installed, is deleted so no half pair stays.
 //   auto       a start-up probe adds and deletes a throwaway SA per algorithm
 //              family. With no family accepted, auto behaves as userspace.
 //              Otherwise policies go to the kernel, SAs of accepted families
@@ -34,8 +35,8 @@ enum class OffloadMode { kAuto, kKernel, kUserspace };
 const char* OffloadModeName(OffloadMode mode);
 std::optional<OffloadMode> ParseOffloadMode(std::string_view text);
 
-// What the kernel accepted, per algorithm family, and the kernel's reason
-// for each rejection.
+// Result of the start-up probe: the algorithm families the kernel accepted,
+// and the kernel's reason for each rejection.
 struct ProbeReport {
   std::map<AlgorithmFamily, std::string> rejected;  // family -> error text
   std::vector<AlgorithmFamily> accepted;
@@ -76,7 +77,7 @@ class OffloadBackend : public KernelSeam {
   Result<void> DeletePolicy(uint32_t policy_id) override;
   std::vector<Policy> ListPolicies() const override;
 
-  // True when the kernel holds the policies (kernel mode, or auto with a
+  // True when the policies are installed in the kernel (kernel mode, or auto with a
   // kernel that accepted at least one family). The daemon then routes no
   // protected range into the TUN device and installs no fail-closed guard,
   // because the kernel policies block cleartext themselves.
@@ -97,6 +98,8 @@ class OffloadBackend : public KernelSeam {
 
   bool ShouldTryKernel(const EspSaConfig& config) const;
   Result<void> AddToUserspace(EspSaConfig config);
+  // Deletes from the kernel an SA whose partner the kernel rejected.
+  void DeleteWaitingPartner(const PairKey& key);
   // Moves a kernel SA whose partner the kernel rejected into userspace.
   void MoveWaitingPartnerToUserspace(const PairKey& key);
 

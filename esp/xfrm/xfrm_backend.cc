@@ -236,12 +236,12 @@ uint32_t XfrmBackend::ChooseReqidLocked(const Policy& policy) const {
 }
 
 Result<uint32_t> XfrmBackend::FindKernelIndexLocked(const InstalledPolicy& installed) {
-  const KernelPolicy wanted = ToKernelPolicy(installed.policy, installed.reqid);
+  const KernelPolicy expected = ToKernelPolicy(installed.policy, installed.reqid);
   std::optional<uint32_t> index;
   XfrmMessage request = BuildPolicyDump(requests_.NextSequence());
   auto dumped = requests_.Dump(request, [&](const nlmsghdr* message) -> Result<void> {
     auto policy = ParsePolicyMessage(message);
-    if (policy && SameKey(*policy, wanted)) {
+    if (policy && SameKey(*policy, expected)) {
       index = policy->index;
     }
     return {};
@@ -250,7 +250,7 @@ Result<uint32_t> XfrmBackend::FindKernelIndexLocked(const InstalledPolicy& insta
     return std::unexpected(dumped.error());
   }
   if (!index) {
-    return Fail(ErrorCode::kNotFound, "policy " + DescribePolicy(wanted) +
+    return Fail(ErrorCode::kNotFound, "policy " + DescribePolicy(expected) +
                                           " missing from the kernel after XFRM_MSG_UPDPOLICY");
   }
   return *index;

@@ -10,9 +10,9 @@
 //
 // Threading: a mutex serialises every request on the one request socket, so
 // a control-socket thread may call the List functions while the IKE thread
-// mutates. Events (ACQUIRE, EXPIRE) arrive on a second socket; the owner
-// watches event_fd() and calls ProcessEvents() on the IKE thread, which
-// runs the handlers on that thread.
+// mutates. Events (ACQUIRE, EXPIRE) arrive on a second socket. The owner
+// watches event_fd() and calls ProcessEvents() on the IKE thread, so the
+// handlers run on that thread.
 #ifndef IPOP_ESP_XFRM_XFRM_BACKEND_H_
 #define IPOP_ESP_XFRM_XFRM_BACKEND_H_
 
@@ -46,8 +46,9 @@ class XfrmBackend : public KernelSeam {
   // XFRM_MSG_ALLOCSPI. The kernel keeps a larval state holding the SPI, so
   // AddSa for that SPI sends XFRM_MSG_UPDSA in place of NEWSA.
   Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) override;
-  // Fails with kSystem carrying the kernel's errno text; last_errno() then
-  // tells ENOENT or EINVAL (kernel cannot carry it) from other failures.
+  // Fails with kSystem carrying the kernel's errno text, and last_errno()
+  // then returns the errno (ENOENT, ENOSYS, EINVAL: the kernel cannot
+  // carry this SA).
   // The request buffer holding the keys is wiped after sending.
   Result<void> AddSa(EspSaConfig config) override;
   Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) override;
