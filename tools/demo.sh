@@ -16,6 +16,17 @@
 # switch. Everything created is removed on exit, also on failure, and any
 # failure makes the exit status non-zero.
 #
+# With --nat, node a sits behind a NAT router (nftables masquerade):
+#
+#   PREFIX-a 192.168.2.100 -- veth -- 192.168.2.1 [PREFIX-nat] 192.168.1.1 -- bridge -- PREFIX-b
+#
+# IKE detects the NAT ("NAT detected: ME" on a, "NAT detected: PEER" on b),
+# floats to UDP 4500, and ESP travels in UDP (RFC 3948). The default policy
+# range covers the private and the NAT's public address, because in
+# transport mode each node protects the addresses on its side of the NAT:
+# node a its own private address and b, node b its own and the NAT's public
+# address.
+#
 # Usage: tools/demo.sh [options]   (as root)
 #   --no-build            use existing binaries (default: run tools/build.sh)
 #   --bin-dir DIR         directory holding ipop-espd and ipop-esp
@@ -29,6 +40,9 @@
 #   --policy-range CIDR   range of the setkey policy pair (default
 #                         192.168.1.0/16, as in the IPOP recipe)
 #   --keep                keep the work directory (configs, logs, capture)
+#   --nat                 put node a behind a NAT router; a's default address
+#                         becomes 192.168.2.100 and the NAT's public address
+#                         is 192.168.1.1
 set -euo pipefail
 
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,17 +54,21 @@ address_a="192.168.1.100"
 address_b="192.168.1.101"
 subnet_length=24
 policy_range="192.168.1.0/16"
+nat=0
+address_a_given=0
+readonly nat_inside="192.168.2.1" nat_public="192.168.1.1"
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --bin-dir) bin_dir="$2"; shift ;;
     --prefix) prefix="$2"; shift ;;
-    --address-a) address_a="$2"; shift ;;
+    --address-a) address_a="$2"; address_a_given=1; shift ;;
     --address-b) address_b="$2"; shift ;;
     --subnet-length) subnet_length="$2"; shift ;;
     --policy-range) policy_range="$2"; shift ;;
     --keep) keep=1 ;;
+    --nat) nat=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -66,7 +84,15 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-readonly ns_a="$prefix-a" ns_b="$prefix-b" ns_sw="$prefix-sw"
+if [ "$nat" -eq 1 ] && [ "$address_a_given" -eq 0 ]; then
+  address_a="192.168.2.100"
+fi
+readonly ns_a="$prefix-a" ns_b="$prefix-b" ns_sw="$prefix-sw" ns_nat="$prefix-nat"
+# The address under which node a appears on the switch.
+outside_a="$address_a"
+if [ "$nat" -eq 1 ]; then
+  outside_a="$nat_public"
+fi
 readonly bridge="$prefix-br"
 readonly tun_name="iptesp0"
 readonly transfer_port=5001
@@ -89,7 +115,11 @@ esp_cli="$bin_dir/ipop-esp"
 for binary in "$espd" "$esp_cli"; do
   [ -x "$binary" ] || fail "$binary not found; build first or pass --bin-dir"
 done
-for tool in ip tcpdump openssl python3 sha256sum; do
+required_tools=(ip tcpdump openssl python3 sha256sum)
+if [ "$nat" -eq 1 ]; then
+  required_tools+=(nft)
+fi
+for tool in "${required_tools[@]}"; do
   command -v "$tool" >/dev/null || fail "$tool not found; run tools/install-deps.sh"
 done
 
@@ -119,7 +149,7 @@ cleanup() {
       fi
     done
   fi
-  for ns in "$ns_a" "$ns_b" "$ns_sw"; do
+  for ns in "$ns_a" "$ns_b" "$ns_sw" "$ns_nat"; do
     ip netns del "$ns" 2>/dev/null
   done
 
@@ -139,7 +169,7 @@ trap 'exit 130' INT TERM
 # --- Topology ---------------------------------------------------------------
 
 step "Creating namespaces $ns_a, $ns_b and switch $ns_sw with bridge $bridge"
-for ns in "$ns_a" "$ns_b" "$ns_sw"; do
+for ns in "$ns_a" "$ns_b" "$ns_sw" "$ns_nat"; do
   if ip netns list | grep -qw "^$ns"; then
     fail "namespace $ns already exists; remove it with: ip netns del $ns"
   fi
@@ -150,14 +180,34 @@ for ns in "$ns_a" "$ns_b" "$ns_sw"; do
 done
 ip -n "$ns_sw" link add "$bridge" type bridge
 ip -n "$ns_sw" link set "$bridge" up
-for node in a b; do
-  ns="$prefix-$node"
-  ip -n "$ns_sw" link add "$prefix-p$node" type veth peer name "$prefix-e$node" netns "$ns"
-  ip -n "$ns_sw" link set "$prefix-p$node" master "$bridge" up
-done
-ip -n "$ns_a" addr add "$address_a/$subnet_length" dev "$prefix-ea"
+if [ "$nat" -eq 1 ]; then
+  # Node a reaches the switch through the NAT namespace, whose outside
+  # interface sits where node a's link would be.
+  step "Creating NAT router $ns_nat: $nat_inside inside, $nat_public outside (masquerade)"
+  ip netns add "$ns_nat"
+  ip -n "$ns_nat" link set lo up
+  ip -n "$ns_sw" link add "$prefix-pa" type veth peer name "$prefix-ou" netns "$ns_nat"
+  ip -n "$ns_sw" link set "$prefix-pa" master "$bridge" up
+  ip -n "$ns_nat" link add "$prefix-in" type veth peer name "$prefix-ea" netns "$ns_a"
+  ip -n "$ns_nat" addr add "$nat_public/$subnet_length" dev "$prefix-ou"
+  ip -n "$ns_nat" addr add "$nat_inside/24" dev "$prefix-in"
+  ip -n "$ns_nat" link set "$prefix-ou" up
+  ip -n "$ns_nat" link set "$prefix-in" up
+  ip netns exec "$ns_nat" sysctl -qw net.ipv4.ip_forward=1
+  printf 'table ip nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat;\n    oifname "%s" masquerade\n  }\n}\n' \
+    "$prefix-ou" | ip netns exec "$ns_nat" nft -f -
+  ip -n "$ns_a" addr add "$address_a/24" dev "$prefix-ea"
+  ip -n "$ns_a" link set "$prefix-ea" up
+  ip -n "$ns_a" route add default via "$nat_inside"
+else
+  ip -n "$ns_sw" link add "$prefix-pa" type veth peer name "$prefix-ea" netns "$ns_a"
+  ip -n "$ns_sw" link set "$prefix-pa" master "$bridge" up
+  ip -n "$ns_a" addr add "$address_a/$subnet_length" dev "$prefix-ea"
+  ip -n "$ns_a" link set "$prefix-ea" up
+fi
+ip -n "$ns_sw" link add "$prefix-pb" type veth peer name "$prefix-eb" netns "$ns_b"
+ip -n "$ns_sw" link set "$prefix-pb" master "$bridge" up
 ip -n "$ns_b" addr add "$address_b/$subnet_length" dev "$prefix-eb"
-ip -n "$ns_a" link set "$prefix-ea" up
 ip -n "$ns_b" link set "$prefix-eb" up
 
 # --- Certificates -------------------------------------------------------------
@@ -335,9 +385,17 @@ for node in a b; do
     fail "node $node logged no IPsec-SA established line"
 done
 
+if [ "$nat" -eq 1 ]; then
+  step "NAT detection"
+  grep -h "NAT detected" "$work/a/daemon.log" | sort -u | sed "s/^/  node a: /"
+  grep -h "NAT detected" "$work/b/daemon.log" | sort -u | sed "s/^/  node b: /"
+  grep -q "NAT detected: ME" "$work/a/daemon.log" || fail "node a did not log NAT detected: ME"
+  grep -q "NAT detected: PEER" "$work/b/daemon.log" || fail "node b did not log NAT detected: PEER"
+fi
+
 step "Checking the capture on the switch"
 count() { tcpdump -r "$work/switch.pcap" -n "$1" 2>/dev/null | wc -l; }
-between_nodes="ip and host $address_a and host $address_b"
+between_nodes="ip and host $outside_a and host $address_b"
 esp_packets="$(count "$between_nodes and esp")"
 ike_packets="$(count "$between_nodes and udp and (port 500 or port 4500)")"
 clear_icmp_tcp="$(count "$between_nodes and (icmp or tcp)")"
@@ -346,7 +404,16 @@ echo "  ESP packets:             $esp_packets"
 echo "  IKE packets (UDP 500/4500): $ike_packets"
 echo "  cleartext ICMP or TCP:   $clear_icmp_tcp"
 echo "  anything else:           $other_packets"
-[ "$esp_packets" -gt 0 ] || fail "no ESP crossed the switch"
+if [ "$nat" -eq 1 ]; then
+  # ESP in UDP starts with its non-zero SPI, IKE on port 4500 with the zero
+  # non-ESP marker (RFC 3948 §2).
+  esp_in_udp="$(count "$between_nodes and udp port 4500 and udp[8:4] != 0")"
+  echo "  ESP in UDP 4500:         $esp_in_udp"
+  [ "$esp_in_udp" -gt 0 ] || fail "no ESP in UDP crossed the switch"
+  [ "$esp_packets" -eq 0 ] || fail "plain ESP crossed the switch; behind a NAT it must travel in UDP"
+else
+  [ "$esp_packets" -gt 0 ] || fail "no ESP crossed the switch"
+fi
 [ "$ike_packets" -gt 0 ] || fail "no IKE crossed the switch"
 [ "$clear_icmp_tcp" -eq 0 ] || fail "cleartext ICMP or TCP crossed the switch"
 [ "$other_packets" -eq 0 ] || fail "packets other than ESP and IKE crossed the switch"

@@ -6,6 +6,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
+  # conntrack flushes the NAT's mappings in the NAT traversal namespace test.
+  conntrack
   libssl-dev libsodium-dev libmnl-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping nftables tcpdump openssl python3 procps
