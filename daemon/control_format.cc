@@ -17,6 +17,24 @@ std::string CookieHex(uint64_t cookie) {
   return text;
 }
 
+// "udp-encap 4500->31000": the UDP ports of the SA's packets, with the
+// peer's port as the datapath last saw it. "via ADDRESS" follows when the
+// peer's UDP address is no longer the SA's peer address.
+std::string FormatEncapsulation(const esp::EspSaStatus& sa) {
+  uint16_t source_port = sa.encapsulation->source_port;
+  uint16_t destination_port = sa.encapsulation->destination_port;
+  const Ipv4Address peer = sa.inbound ? sa.source : sa.destination;
+  std::string text;
+  if (sa.udp_peer) {
+    (sa.inbound ? source_port : destination_port) = sa.udp_peer->port;
+  }
+  text = "udp-encap " + std::to_string(source_port) + "->" + std::to_string(destination_port);
+  if (sa.udp_peer && sa.udp_peer->address != peer) {
+    text += " via " + sa.udp_peer->address.ToString();
+  }
+  return text;
+}
+
 std::string SpiText(uint32_t spi) {
   char text[32];
   // racoon's form: decimal, then hexadecimal in parentheses.
@@ -255,7 +273,7 @@ std::string FormatEspSas(const std::vector<esp::EspSaStatus>& sas,
       algorithms += std::string(" ") + crypto::EspIntegrityName(sa.integrity);
     }
     if (sa.encapsulation) {
-      algorithms += " udp-encap";
+      algorithms += " " + FormatEncapsulation(sa);
     }
     const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - sa.created);
     rows.push_back({peer.ToString(), SpiText(sa.spi), sa.inbound ? "in" : "out",

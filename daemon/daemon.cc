@@ -211,10 +211,10 @@ Result<void> Daemon::SetUpIke() {
         ike_->HandleDatagram(local, remote, message);
       },
       [](const Endpoint& local, const Endpoint& remote, ByteView) {
-        // TODO(daemon): hand UDP-encapsulated ESP to the datapath once the
-        // userspace backend carries it; it rejects such SAs today.
+        // SetUpDatapath hands the NAT-T sockets to the datapath, so ESP
+        // reaches this handler only if a datagram slipped in before that.
         IPOP_LOG(kDebug) << "dropped UDP-encapsulated ESP from " << remote.ToString() << " on "
-                         << local.ToString() << ": not supported yet";
+                         << local.ToString() << ": the datapath is not reading yet";
       });
 
   // ACQUIRE comes from a packet worker thread; the IKE service lives on the
@@ -265,12 +265,42 @@ Result<void> Daemon::SetUpDatapath() {
 
   esp::DatapathOptions datapath_options;
   datapath_options.max_held_packet_size = options_.tun_mtu;
+  SetUpNattDatapath(datapath_options);
   datapath_ = std::make_unique<esp::Datapath>(backend_, std::vector<esp::PacketIo*>{packet_io_.get()},
                                               datapath_options);
   if (auto started = datapath_->Start(); !started) {
     return std::unexpected(WithContext("datapath", started.error()));
   }
+  keepalive_ = std::make_unique<NattKeepalive>(
+      configuration_.runtime, timers_, [this] { return ike_->ListIsakmpSas(); },
+      [this](const Endpoint& local, const Endpoint& remote) { ike_sockets_->SendKeepalive(local, remote); });
+  keepalive_->Start();
   return {};
+}
+
+// IKE and ESP-in-UDP share the NAT-T sockets, and only one thread may read
+// a socket, so the packet worker reads them all and posts each IKE message
+// to the io_context. See esp/datapath.h for why not a second socket.
+void Daemon::SetUpNattDatapath(esp::DatapathOptions& datapath_options) {
+  for (const IkeSockets::NattSocket& natt : ike_sockets_->TakeOverNattReceive()) {
+    packet_io_->AddNattSocket(natt.local, natt.fd);
+  }
+  datapath_options.ike_handler = [this](const Endpoint& local, const Endpoint& remote, ByteView message) {
+    boost::asio::post(io_, [this, local, remote, copy = Bytes(message.begin(), message.end())] {
+      if (ike_ && !stopped_) {
+        ike_->HandleDatagram(local, remote, copy);
+      }
+    });
+  };
+  backend_.set_endpoint_change_handler([this](const esp::SaEndpointChange& change) {
+    boost::asio::post(io_, [this, change] {
+      // TODO(daemon): pass the change to IkeService once it offers an entry
+      // point, so that IKE follows the peer to its new NAT mapping too. The
+      // datapath has already moved the ESP SAs.
+      IPOP_LOG(kDebug) << "ESP SA spi " << change.spi << " peer moved from " << change.old_peer.ToString()
+                       << " to " << change.new_peer.ToString();
+    });
+  });
 }
 
 Result<void> Daemon::SetUpRoutes() {
@@ -354,6 +384,9 @@ void Daemon::Stop(std::string_view reason) {
   // Delete payloads leave while the sockets and SAs still exist.
   if (ike_) {
     ike_->Shutdown();
+  }
+  if (keepalive_) {
+    keepalive_->Stop();
   }
   if (datapath_) {
     datapath_->Stop();
@@ -455,6 +488,10 @@ std::string Daemon::StatusReport() const {
             std::to_string(datapath.esp_packets_received) + " received, " +
             std::to_string(datapath.total_drops()) + " dropped, " +
             std::to_string(datapath.acquires_requested) + " acquires\n";
+    text += "NAT-T: " + std::to_string(datapath.natt_ike_received) + " IKE received, " +
+            std::to_string(datapath.natt_keepalives_received) + " keepalives received, " +
+            std::to_string(ike_sockets_ ? ike_sockets_->counters().keepalives_sent : 0) + " keepalives sent, " +
+            std::to_string(datapath.peer_endpoint_changes) + " peer endpoint changes\n";
     for (size_t index = 0; index < esp::kDropReasonCount; ++index) {
       if (datapath.drops[index] != 0) {
         text += std::string("  dropped, ") + esp::DropReasonName(static_cast<esp::DropReason>(index)) + ": " +

@@ -25,6 +25,7 @@
 #include "daemon/control_server.h"
 #include "daemon/daemon_options.h"
 #include "daemon/ike_sockets.h"
+#include "daemon/natt_keepalive.h"
 #include "daemon/system_packet_io.h"
 #include "esp/datapath.h"
 #include "esp/userspace_backend.h"
@@ -60,6 +61,7 @@ class Daemon {
   Result<void> SetUpSockets();
   Result<void> SetUpIke();
   Result<void> SetUpDatapath();
+  void SetUpNattDatapath(esp::DatapathOptions& datapath_options);
   Result<void> SetUpRoutes();
   Result<void> SetUpControl();
   Result<void> WritePidFile();
@@ -95,6 +97,7 @@ class Daemon {
   std::unique_ptr<ike::IkeService> ike_;
   std::unique_ptr<SystemPacketIo> packet_io_;
   std::unique_ptr<esp::Datapath> datapath_;
+  std::unique_ptr<NattKeepalive> keepalive_;
   std::unique_ptr<tun::TunRoutes> routes_;
   std::unique_ptr<ControlServer> control_;
 };

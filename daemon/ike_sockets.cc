@@ -69,8 +69,26 @@ void IkeSockets::Start(DatagramHandler on_ike, DatagramHandler on_esp) {
   on_ike_ = std::move(on_ike);
   on_esp_ = std::move(on_esp);
   for (auto& socket : sockets_) {
-    Receive(*socket);
+    if (!socket->taken_over) {
+      Receive(*socket);
+    }
   }
+}
+
+std::vector<IkeSockets::NattSocket> IkeSockets::TakeOverNattReceive() {
+  std::vector<NattSocket> taken;
+  for (auto& socket : sockets_) {
+    if (!socket->natt) {
+      continue;
+    }
+    socket->taken_over = true;
+    // Cancels a receive that Start began. Its handler gets
+    // operation_aborted and does not receive again.
+    boost::system::error_code ignored;
+    socket->socket.cancel(ignored);
+    taken.push_back({socket->local, socket->socket.native_handle()});
+  }
+  return taken;
 }
 
 void IkeSockets::Receive(Socket& socket) {
@@ -139,15 +157,30 @@ IkeSockets::Socket* IkeSockets::FindSocket(const Endpoint& local) {
 
 void IkeSockets::SendDatagram(const Endpoint& local, const Endpoint& remote, ByteView message) {
   Socket* socket = FindSocket(local);
+  ByteView payload = message;
+  if (socket != nullptr && socket->natt) {
+    PrependNonEspMarker(message, send_buffer_);
+    payload = send_buffer_;
+  }
+  if (SendRaw(local, remote, payload)) {
+    ++counters_.ike_sent;
+  }
+}
+
+void IkeSockets::SendKeepalive(const Endpoint& local, const Endpoint& remote) {
+  const std::byte keepalive[] = {kNattKeepalive};
+  if (SendRaw(local, remote, keepalive)) {
+    ++counters_.keepalives_sent;
+    IPOP_LOG(kDebug2) << "NAT-T keepalive sent from " << local.ToString() << " to " << remote.ToString();
+  }
+}
+
+bool IkeSockets::SendRaw(const Endpoint& local, const Endpoint& remote, ByteView payload) {
+  Socket* socket = FindSocket(local);
   if (socket == nullptr) {
     ++counters_.send_failures;
     IPOP_LOG(kError) << "cannot send to " << remote.ToString() << ": no socket bound to " << local.ToString();
-    return;
-  }
-  ByteView payload = message;
-  if (socket->natt) {
-    PrependNonEspMarker(message, send_buffer_);
-    payload = send_buffer_;
+    return false;
   }
   // A blocking send keeps the order of messages and lets Shutdown's Delete
   // payloads leave before the socket closes; UDP sends do not wait on the
@@ -158,9 +191,9 @@ void IkeSockets::SendDatagram(const Endpoint& local, const Endpoint& remote, Byt
     ++counters_.send_failures;
     IPOP_LOG(kError) << "send from " << local.ToString() << " to " << remote.ToString()
                      << " failed: " << error.message();
-    return;
+    return false;
   }
-  ++counters_.ike_sent;
+  return true;
 }
 
 void IkeSockets::Close() {

@@ -3,7 +3,9 @@
 // carries the daemon's fwmark, so its traffic skips the routes into the TUN
 // device, and passes through `socket_hook` (the XFRM bypass) when opened.
 // On NAT-T sockets the non-ESP marker is stripped on receipt and prepended
-// on send (RFC 3948 §2.2), and keepalives are dropped.
+// on send (RFC 3948 §2.2), and keepalives are dropped. The userspace
+// datapath can take over the reads of the NAT-T sockets, because ESP-in-UDP
+// arrives on them too; IKE then only sends on them.
 #ifndef IPOP_DAEMON_IKE_SOCKETS_H_
 #define IPOP_DAEMON_IKE_SOCKETS_H_
 
@@ -32,6 +34,7 @@ struct IkeSocketCounters {
   uint64_t esp_in_udp_received = 0;
   uint64_t invalid_received = 0;
   uint64_t send_failures = 0;
+  uint64_t keepalives_sent = 0;
 };
 
 class IkeSockets : public ike::DatagramSender {
@@ -46,9 +49,22 @@ class IkeSockets : public ike::DatagramSender {
   // Binds a socket to `local`. `natt` selects RFC 3948 framing.
   Result<void> Open(const Endpoint& local, bool natt);
 
-  // Starts receiving on every open socket. IKE messages go to `on_ike`,
-  // UDP-encapsulated ESP to `on_esp`.
+  // Starts receiving on every open socket that was not taken over. IKE
+  // messages go to `on_ike`, UDP-encapsulated ESP to `on_esp`.
   void Start(DatagramHandler on_ike, DatagramHandler on_esp);
+
+  struct NattSocket {
+    Endpoint local;
+    int fd = -1;  // still owned by IkeSockets
+  };
+  // Stops receiving on the NAT-T sockets, before or after Start, and
+  // returns them so that another reader (the datapath) polls them. Call it
+  // on the io_context's thread or before the io_context runs.
+  std::vector<NattSocket> TakeOverNattReceive();
+
+  // Sends the one-byte NAT keepalive (RFC 3948 §2.3) from the NAT-T socket
+  // bound to `local`. Failures are logged and counted like SendDatagram's.
+  void SendKeepalive(const Endpoint& local, const Endpoint& remote);
 
   // Sends from the socket bound to `local`, or failing that from the one
   // bound to the wildcard address on the same port. Failures are logged and
@@ -67,6 +83,7 @@ class IkeSockets : public ike::DatagramSender {
   struct Socket {
     Endpoint local;
     bool natt = false;
+    bool taken_over = false;  // read by the datapath, not here
     boost::asio::ip::udp::socket socket;
     boost::asio::ip::udp::endpoint sender;
     std::array<std::byte, kReceiveBufferSize> buffer;
@@ -77,6 +94,8 @@ class IkeSockets : public ike::DatagramSender {
   void Receive(Socket& socket);
   void Dispatch(Socket& socket, size_t length);
   Socket* FindSocket(const Endpoint& local);
+  // Sends `payload` as it is; false after logging and counting a failure.
+  bool SendRaw(const Endpoint& local, const Endpoint& remote, ByteView payload);
 
   boost::asio::io_context& io_;
   uint32_t fwmark_;

@@ -29,6 +29,14 @@ std::expected<size_t, int> ReadResult(ssize_t result) {
   return std::unexpected(errno);
 }
 
+sockaddr_in ToSockaddr(const Endpoint& endpoint) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(endpoint.address.value());
+  address.sin_port = htons(endpoint.port);
+  return address;
+}
+
 }  // namespace
 
 Result<int> OpenRawEspSocket(uint32_t fwmark) {
@@ -84,6 +92,55 @@ std::expected<void, int> SystemPacketIo::SendEsp(ByteView packet) {
     return std::unexpected(errno);
   }
   return {};
+}
+
+void SystemPacketIo::AddNattSocket(const Endpoint& local, int fd) {
+  natt_fds_.push_back(fd);
+  natt_locals_.push_back(local);
+}
+
+// Tries each socket once, starting after the one that delivered last, so
+// that one busy socket does not starve the others.
+std::expected<size_t, int> SystemPacketIo::ReceiveNatt(MutableByteView buffer,
+                                                       esp::UdpAddressing& addressing) {
+  for (size_t tried = 0; tried < natt_fds_.size(); ++tried) {
+    const size_t index = (next_natt_ + tried) % natt_fds_.size();
+    sockaddr_in sender{};
+    socklen_t sender_length = sizeof(sender);
+    const ssize_t received = recvfrom(natt_fds_[index], buffer.data(), buffer.size(), MSG_DONTWAIT,
+                                      reinterpret_cast<sockaddr*>(&sender), &sender_length);
+    auto length = ReadResult(received);
+    if (!length) {
+      // ICMP errors for earlier sends surface here; they do not stop the
+      // socket, so the worker counts and logs them and reads on.
+      return length;
+    }
+    if (*length == 0 && received < 0) {
+      continue;
+    }
+    next_natt_ = (index + 1) % natt_fds_.size();
+    addressing.local = natt_locals_[index];
+    addressing.remote = Endpoint{Ipv4Address(ntohl(sender.sin_addr.s_addr)), ntohs(sender.sin_port)};
+    return *length;
+  }
+  return 0;
+}
+
+std::expected<void, int> SystemPacketIo::SendNatt(ByteView datagram,
+                                                  const esp::UdpAddressing& addressing) {
+  for (size_t index = 0; index < natt_fds_.size(); ++index) {
+    if (natt_locals_[index] != addressing.local) {
+      continue;
+    }
+    const sockaddr_in destination = ToSockaddr(addressing.remote);
+    const ssize_t sent = sendto(natt_fds_[index], datagram.data(), datagram.size(), MSG_DONTWAIT,
+                                reinterpret_cast<const sockaddr*>(&destination), sizeof(destination));
+    if (sent < 0) {
+      return std::unexpected(errno);
+    }
+    return {};
+  }
+  return std::unexpected(EADDRNOTAVAIL);
 }
 
 }  // namespace ipop::daemon

@@ -1,10 +1,13 @@
-// The datapath's packet I/O on real descriptors: the TUN device and a raw
-// IPPROTO_ESP socket with IP_HDRINCL. Both descriptors are non-blocking so
-// that a read with nothing waiting returns 0, as PacketIo requires.
+// The datapath's packet I/O on real descriptors: the TUN device, a raw
+// IPPROTO_ESP socket with IP_HDRINCL and the NAT-T UDP sockets that
+// IkeSockets opened. Every read is non-blocking so that a read with nothing
+// waiting returns 0, as PacketIo requires.
 #ifndef IPOP_DAEMON_SYSTEM_PACKET_IO_H_
 #define IPOP_DAEMON_SYSTEM_PACKET_IO_H_
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "base/error.h"
 #include "esp/datapath.h"
@@ -33,9 +36,22 @@ class SystemPacketIo : public esp::PacketIo {
   // Sends to the destination address in the packet's IPv4 header.
   std::expected<void, int> SendEsp(ByteView packet) override;
 
+  // Adds a NAT-T socket bound to `local`; `fd` stays owned by its opener.
+  void AddNattSocket(const Endpoint& local, int fd);
+  std::span<const int> natt_fds() const override { return natt_fds_; }
+  std::expected<size_t, int> ReceiveNatt(MutableByteView buffer,
+                                         esp::UdpAddressing& addressing) override;
+  // Fails with EADDRNOTAVAIL when no NAT-T socket is bound to
+  // `addressing.local`.
+  std::expected<void, int> SendNatt(ByteView datagram,
+                                    const esp::UdpAddressing& addressing) override;
+
  private:
   int tun_fd_;
   int esp_fd_;
+  std::vector<int> natt_fds_;
+  std::vector<Endpoint> natt_locals_;  // same index as natt_fds_
+  size_t next_natt_ = 0;               // the socket ReceiveNatt tries first
 };
 
 }  // namespace ipop::daemon
