@@ -172,7 +172,28 @@ Result<void> Daemon::SetUpPolicies() {
 }
 
 Result<void> Daemon::SetUpSockets() {
-  ike_sockets_ = std::make_unique<IkeSockets>(io_, options_.fwmark, esp::xfrm::BypassSocketPolicies);
+  // With kernel ESP the kernel must decapsulate ESP-in-UDP on the NAT-T
+  // sockets itself; userspace ESP reads it from the socket instead.
+  auto socket_hook = [this](int fd) -> Result<void> {
+    if (auto bypass = esp::xfrm::BypassSocketPolicies(fd); !bypass) {
+      return bypass;
+    }
+    if (!offload_->kernel_carries_policies()) {
+      return {};
+    }
+    // IkeSockets runs the hook before bind, so the endpoint comes from
+    // SetUpSockets rather than from getsockname.
+    if (!opening_natt_) {
+      return {};
+    }
+    if (auto enabled = esp::xfrm::EnableEspInUdp(fd); !enabled) {
+      return enabled;
+    }
+    IPOP_LOG(kInfo) << opening_natt_->ToString()
+                    << ": the kernel decapsulates ESP-in-UDP on this socket";
+    return {};
+  };
+  ike_sockets_ = std::make_unique<IkeSockets>(io_, options_.fwmark, socket_hook);
   const config::ListenConfig& listen = configuration_.runtime.listen;
   for (const auto* endpoints : {&listen.isakmp, &listen.isakmp_natt}) {
     for (const Endpoint& local : *endpoints) {
@@ -191,7 +212,10 @@ Result<void> Daemon::SetUpSockets() {
     }
   }
   for (const Endpoint& local : listen.isakmp_natt) {
-    if (auto opened = ike_sockets_->Open(local, true); !opened) {
+    opening_natt_ = local;
+    auto opened = ike_sockets_->Open(local, true);
+    opening_natt_.reset();
+    if (!opened) {
       return opened;
     }
   }

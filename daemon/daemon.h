@@ -91,6 +91,8 @@ class Daemon {
   std::unique_ptr<esp::xfrm::XfrmBackend> kernel_backend_;
   std::unique_ptr<esp::xfrm::OffloadBackend> offload_;
   std::optional<boost::asio::posix::stream_descriptor> kernel_events_;
+  // The NAT-T endpoint whose socket IkeSockets is opening, for the hook.
+  std::optional<Endpoint> opening_natt_;
   std::optional<tun::TunDevice> tun_;
   std::unique_ptr<esp::xfrm::FailClosedGuard> guard_;
   std::unique_ptr<IkeSockets> ike_sockets_;

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -68,6 +70,16 @@ crypto::EspCipher CipherFromKernelName(const std::string& name, crypto::EspCiphe
 }
 
 }  // namespace
+
+Result<void> EnableEspInUdp(int fd) {
+  const int type = UDP_ENCAP_ESPINUDP;
+  if (setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type)) < 0) {
+    return Fail(ErrorCode::kSystem,
+                std::string("setting UDP_ENCAP_ESPINUDP on the NAT-T socket failed: ") +
+                    std::strerror(errno));
+  }
+  return {};
+}
 
 Result<std::unique_ptr<XfrmBackend>> XfrmBackend::Open() {
   auto requests = XfrmSocket::Open();

@@ -32,6 +32,11 @@ struct mnl_socket;
 
 namespace ipop::esp::xfrm {
 
+// Sets UDP_ENCAP_ESPINUDP on a NAT-T socket (RFC 3948), so that the kernel
+// decapsulates ESP-in-UDP arriving on it for kernel SAs. IKE messages (with
+// the 4-byte non-ESP marker) and keepalives still reach the socket's reader.
+Result<void> EnableEspInUdp(int fd);
+
 class XfrmBackend : public KernelSeam {
  public:
   // Opens the request socket and the event socket (subscribed to

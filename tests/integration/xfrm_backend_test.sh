@@ -156,6 +156,7 @@ write_config() {
 path pre_shared_key "$dir/psk.txt";
 listen {
     isakmp $local_address [500];
+    isakmp_natt $local_address [4500];
 }
 remote anonymous {
     proposal {
@@ -250,4 +251,10 @@ grep "acquire\|initiate new phase\|ISAKMP-SA established\|kernel SA\|XFRM" "$wor
   sed "s/^/  /" || true
 grep -q "initiate new phase 1 negotiation: $address_a" "$work/daemon-a.log" ||
   fail "the kernel's ACQUIRE did not start a negotiation"
+# A failed UDP_ENCAP setsockopt stops the start, so the log line is the check.
+grep -q "$address_a\[4500\]: the kernel decapsulates ESP-in-UDP" "$work/daemon-a.log" ||
+  fail "UDP_ENCAP_ESPINUDP was not set on the NAT-T socket in kernel mode"
+if grep -q "kernel decapsulates ESP-in-UDP" "$work/daemon-b.log"; then
+  fail "UDP_ENCAP_ESPINUDP was set on a NAT-T socket in userspace mode"
+fi
 stop_daemons
