@@ -15,6 +15,7 @@
 #include "esp/xfrm/guard_plan.h"
 #include "esp/xfrm/netlink_attr.h"
 #include "esp/xfrm/xfrm_algorithms.h"
+#include "esp/xfrm/xfrm_guard.h"
 #include "esp/xfrm/xfrm_sa_message.h"
 
 namespace ipop::esp::xfrm {
@@ -32,6 +33,12 @@ KernelPolicy ToKernelPolicy(const Policy& policy, uint32_t reqid) {
   kernel.selector = MakeSelector(policy.selector);
   kernel.direction = ToXfrmDirection(policy.direction);
   kernel.priority = kBasePriority + policy.id;
+  // Policies live in the fail-closed guard's index range, so that a run in
+  // userspace mode takes over what a kernel-mode run left behind, and the
+  // other way round, instead of refusing to start over a foreign policy.
+  if (policy.id < kGuardIndexSlots) {
+    kernel.index = kGuardIndexBase + policy.id * 8 + kernel.direction;
+  }
   switch (policy.action) {
     case PolicyAction::kBypass:
       kernel.action = XFRM_POLICY_ALLOW;

@@ -184,12 +184,13 @@ CONF
 write_config a "$address_a" "$address_b"
 write_config b "$address_b" "$address_a"
 
-# start_daemon NODE OFFLOAD
+# start_daemon NODE OFFLOAD [--keep-policies]
 start_daemon() {
-  local node="$1" offload="$2" dir="$work/$1"
+  local node="$1" offload="$2" dir="$work/$1" unblock="--unblock-on-stop"
+  [ "${3:-}" = "--keep-policies" ] && unblock=""
   ip netns exec "$prefix-$node" "$espd" -F -f "$dir/racoon.conf" --setkey "$dir/setkey.conf" \
     --control "$dir/control.sock" --tun "$prefix-t$node" --offload "$offload" \
-    --unblock-on-stop 2>"$work/daemon-$node.log" &
+    $unblock 2>"$work/daemon-$node.log" &
   pids+=($!)
   for _ in $(seq 100); do
     [ -S "$dir/control.sock" ] && return 0
@@ -258,3 +259,14 @@ if grep -q "kernel decapsulates ESP-in-UDP" "$work/daemon-b.log"; then
   fail "UDP_ENCAP_ESPINUDP was set on a NAT-T socket in userspace mode"
 fi
 stop_daemons
+
+step "Switching $ns_a from kernel to userspace mode over kept policies"
+start_daemon a kernel --keep-policies
+stop_daemons
+kept="$(ip -n "$ns_a" xfrm policy | grep -c "proto esp reqid [1-9]" || true)"
+[ "$kept" -eq 2 ] || fail "kernel mode did not keep its 2 policies on stop (found $kept)"
+start_daemon a userspace
+grep "fail-closed" "$work/daemon-a.log" | sed "s/^/  /"
+stop_daemons
+left="$(ip -n "$ns_a" xfrm policy | grep -c "proto esp" || true)"
+[ "$left" -eq 0 ] || fail "userspace mode left $left ESP policies after --unblock-on-stop"
