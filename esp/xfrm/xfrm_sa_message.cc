@@ -199,7 +199,7 @@ XfrmMessage BuildDeleteSa(uint32_t spi, Ipv4Address destination, uint32_t sequen
 
 XfrmMessage BuildAllocateSpi(Ipv4Address source, Ipv4Address destination, uint32_t reqid,
                              uint32_t sequence) {
-  // The kernel answers with the new state, then with the acknowledgement.
+  // The kernel replies with the new state, then with the acknowledgement.
   XfrmMessage message(XFRM_MSG_ALLOCSPI, NLM_F_REQUEST | NLM_F_ACK, sequence);
   auto* request = static_cast<xfrm_userspi_info*>(
       mnl_nlmsg_put_extra_header(message.header(), sizeof(xfrm_userspi_info)));

@@ -58,17 +58,17 @@ xfrm_lifetime_cfg MakeSaLifetime(const SaLifetime& lifetime);
 // tunnel-mode ESP SA with `reqid`. Rejects a replay window of 0 (which would
 // switch anti-replay off), one above esp::kMaxReplayWindow (the
 // userspace limit, so that both backends accept the same SAs), and algorithms
-// without a kernel name. The returned message holds the keys; it wipes them
-// when destroyed, and callers wipe it right after sending too.
+// without a kernel name. The returned message contains the keys. It wipes
+// them when destroyed, and callers wipe it right after sending too.
 Result<XfrmMessage> BuildNewSa(const EspSaConfig& config, uint32_t reqid, bool update,
                                uint32_t sequence);
 
 // XFRM_MSG_DELSA for the ESP SA (`spi`, `destination`).
 XfrmMessage BuildDeleteSa(uint32_t spi, Ipv4Address destination, uint32_t sequence);
 
-// XFRM_MSG_ALLOCSPI: asks for a free SPI in [kMinAllocatedSpi, 0xffffffff]
-// for an inbound ESP SA from `source` to `destination`. The kernel answers
-// with an XFRM_MSG_NEWSA describing a larval state that holds the SPI.
+// XFRM_MSG_ALLOCSPI: requests a free SPI in [kMinAllocatedSpi, 0xffffffff]
+// for an inbound ESP SA from `source` to `destination`. The kernel replies
+// with an XFRM_MSG_NEWSA describing a larval state that reserves the SPI.
 XfrmMessage BuildAllocateSpi(Ipv4Address source, Ipv4Address destination, uint32_t reqid,
                              uint32_t sequence);
 
