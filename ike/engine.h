@@ -38,6 +38,7 @@ class IkeService::Engine {
   IkeCounters counters() const { return counters_; }
   void Shutdown();
 
+  void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
  private:
   // ---- engine.cc: table, dispatch, sending, timers ----
   IsakmpSa* FindSa(const Cookie& cookie_i);

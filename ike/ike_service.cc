@@ -22,6 +22,10 @@ std::vector<IsakmpSaStatus> IkeService::ListIsakmpSas() const { return engine_->
 
 IkeCounters IkeService::counters() const { return engine_->counters(); }
 
+void IkeService::HandlePeerEndpointChange(const esp::SaEndpointChange& change) {
+  engine_->HandlePeerEndpointChange(change);
+}
+
 void IkeService::Shutdown() { engine_->Shutdown(); }
 
 }  // namespace ipop::ike

@@ -96,6 +96,12 @@ class IkeService {
   std::vector<IsakmpSaStatus> ListIsakmpSas() const;
   IkeCounters counters() const;
 
+  // Moves the established ISAKMP SA whose peer endpoint is
+  // `change.old_peer` to `change.new_peer`, after the data path saw an
+  // authenticated ESP packet from the peer's new NAT mapping, so that IKE
+  // messages follow the ESP SAs. Call it on the IKE thread.
+  void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
+
   // Sends a Delete for every ESP and ISAKMP SA (best effort, no
   // retransmission), removes the ESP SAs through the kernel seam and cancels
   // every timer. The service accepts no further work afterwards.

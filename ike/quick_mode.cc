@@ -509,6 +509,19 @@ void IkeService::Engine::FollowPeerEndpoint(IsakmpSa& sa, const Endpoint& local,
   IPOP_LOG(kInfo) << "NAT mapping of peer changed: " << sa.remote.ToString() << " -> " << remote.ToString()
                   << " spi:" << CookiePairText(sa.cookie_i, sa.cookie_r);
   sa.remote = remote;
+  for (InstalledEspPair& pair : esp_pairs_) {
+    if (pair.isakmp_sa_id == sa.id) {
+      pair.remote_port = remote.port;
+    }
+  }
+}
+
+void IkeService::Engine::HandlePeerEndpointChange(const esp::SaEndpointChange& change) {
+  for (auto& [id, sa] : sas_) {
+    if (sa->state == Phase1State::kEstablished && sa->remote == change.old_peer) {
+      FollowPeerEndpoint(*sa, sa->local, change.new_peer);
+    }
+  }
 }
 
 void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, ByteView datagram,

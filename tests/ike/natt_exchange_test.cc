@@ -228,6 +228,41 @@ TEST_F(NattExchangeTest, QuickModeFollowsChangedMapping) {
   EXPECT_EQ(newest_outbound.encapsulation->destination_port, 45999);
 }
 
+TEST_F(NattExchangeTest, DataPathEndpointChangeMovesIke) {
+  LogCapture log;
+  auto a = MakeNode("10.77.0.1", "10.77.0.1", 0x1000);
+  auto b = MakeNode("10.77.0.2", "10.77.0.2", 0x2000);
+  a->service->Acquire(AcquireFor(*a, *b));
+  Run({NatMapping{a.get(), 40500, 44500}}, *b);
+  ASSERT_EQ(b->kernel.sas.size(), 2u);
+
+  // B's data path saw A's ESP arrive from a new NAT port.
+  esp::SaEndpointChange change;
+  change.spi = b->kernel.FindDirection(true)->spi;
+  change.destination = b->address;
+  change.old_peer = Endpoint{kNatPublic, 44500};
+  change.new_peer = Endpoint{kNatPublic, 45999};
+  b->service->HandlePeerEndpointChange(change);
+  EXPECT_TRUE(log.Contains("NAT mapping of peer changed: 198.51.100.7[44500] -> 198.51.100.7[45999]"));
+  ASSERT_EQ(b->service->ListIsakmpSas().size(), 1u);
+  EXPECT_EQ(b->service->ListIsakmpSas()[0].remote.port, 45999);
+
+  // B's next Quick Mode goes to the new port.
+  esp::AcquireRequest request;
+  request.policy_id = 1;
+  request.source = b->address;
+  request.destination = kNatPublic;
+  b->service->Acquire(request);
+  ASSERT_EQ(b->outbox.queue.size(), 1u);
+  EXPECT_EQ(b->outbox.queue.front().remote, (Endpoint{kNatPublic, 45999}));
+
+  // A change for an endpoint no SA uses moves nothing.
+  change.old_peer = Endpoint{kNatPublic, 1};
+  change.new_peer = Endpoint{kNatPublic, 2};
+  b->service->HandlePeerEndpointChange(change);
+  EXPECT_EQ(b->service->ListIsakmpSas()[0].remote.port, 45999);
+}
+
 TEST_F(NattExchangeTest, TwoPeersBehindOneNatKeepTheirSas) {
   // Both inside nodes use the same private address and certificate, so only
   // the NAT's ports tell them apart at the server.
