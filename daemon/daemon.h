@@ -2,7 +2,8 @@
 // IKE sockets, timers, signals and the control socket; the datapath runs on
 // its own worker threads and posts ACQUIRE requests back to the io_context.
 //
-// Start order: TUN device, kernel policies that block cleartext, SPD,
+// Start order: TUN device, offload choice (the XFRM probe in auto mode),
+// kernel policies that block cleartext, SPD,
 // sockets, IKE credentials, datapath, routes and rule, control socket. Stop
 // runs the reverse: Delete payloads go out first, then the datapath stops
 // and routes are removed.
