@@ -77,6 +77,8 @@ uint32_t FindPolicyId(const esp::KernelSeam& kernel, esp::PolicyDirection direct
 // the sender's point of view, so the initiator sends its own address first
 // and the responder second. The drafts carry one NAT-OA, the sender's own
 // address.
+// NOTE: the one-payload draft form is tested only between two ipop-espd
+// instances, not against a peer that implements only a draft.
 void AddNatOa(const IsakmpSa& sa, MessageBuilder& builder) {
   const PayloadType type = NatOaPayloadType(sa.natt_version);
   if (sa.natt_version != NatTraversalVersion::kRfc3947) {
