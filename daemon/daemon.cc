@@ -317,12 +317,12 @@ void Daemon::SetUpNattDatapath(esp::DatapathOptions& datapath_options) {
     });
   };
   backend_.set_endpoint_change_handler([this](const esp::SaEndpointChange& change) {
+    // The datapath has already moved the ESP SAs; IKE follows so that its
+    // messages reach the peer's new NAT mapping too.
     boost::asio::post(io_, [this, change] {
-      // TODO(daemon): pass the change to IkeService once it offers an entry
-      // point, so that IKE follows the peer to its new NAT mapping too. The
-      // datapath has already moved the ESP SAs.
-      IPOP_LOG(kDebug) << "ESP SA spi " << change.spi << " peer moved from " << change.old_peer.ToString()
-                       << " to " << change.new_peer.ToString();
+      if (ike_ && !stopped_) {
+        ike_->HandlePeerEndpointChange(change);
+      }
     });
   });
 }
