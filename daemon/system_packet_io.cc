@@ -29,6 +29,12 @@ std::expected<size_t, int> ReadResult(ssize_t result) {
   return std::unexpected(errno);
 }
 
+// Errors that a UDP socket reports on receive for ICMP messages about the
+// datagrams it sent.
+bool IsIcmpReportedError(int error) {
+  return error == ECONNREFUSED || error == EHOSTUNREACH || error == ENETUNREACH;
+}
+
 sockaddr_in ToSockaddr(const Endpoint& endpoint) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -110,9 +116,12 @@ std::expected<size_t, int> SystemPacketIo::ReceiveNatt(MutableByteView buffer,
     const ssize_t received = recvfrom(natt_fds_[index], buffer.data(), buffer.size(), MSG_DONTWAIT,
                                       reinterpret_cast<sockaddr*>(&sender), &sender_length);
     auto length = ReadResult(received);
+    if (!length && IsIcmpReportedError(length.error())) {
+      // An ICMP error for an earlier send, such as port unreachable while
+      // the peer restarts. It consumed no datagram, so the socket reads on.
+      continue;
+    }
     if (!length) {
-      // ICMP errors for earlier sends surface here; they do not stop the
-      // socket, so the worker counts and logs them and reads on.
       return length;
     }
     if (*length == 0 && received < 0) {
