@@ -125,12 +125,16 @@ Result<void> Daemon::SetUpOffload() {
   esp::xfrm::ProbeReport probe;
   if (options_.offload != OffloadMode::kUserspace) {
     auto kernel = esp::xfrm::XfrmBackend::Open();
-    if (!kernel) {
+    if (kernel) {
+      kernel_backend_ = std::move(*kernel);
+    } else if (options_.offload == OffloadMode::kKernel) {
       return std::unexpected(WithContext("XFRM backend", kernel.error()));
+    } else {
+      IPOP_LOG(kInfo) << "kernel ESP unavailable (" << kernel.error().detail
+                      << "), using userspace ESP";
     }
-    kernel_backend_ = std::move(*kernel);
   }
-  if (options_.offload == OffloadMode::kAuto) {
+  if (options_.offload == OffloadMode::kAuto && kernel_backend_) {
     probe = esp::xfrm::ProbeKernelEsp(*kernel_backend_);
     if (probe.AcceptsAny()) {
       IPOP_LOG(kInfo) << probe.Summary() << ", using kernel ESP where it can";
