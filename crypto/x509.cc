@@ -294,4 +294,25 @@ Result<void> CertificateStore::Verify(const Certificate& leaf,
   return {};
 }
 
+bool SameDistinguishedName(ByteView first_der, ByteView second_der) {
+  const auto parse = [](ByteView der) {
+    const unsigned char* cursor = reinterpret_cast<const unsigned char*>(der.data());
+    X509_NAME* name = d2i_X509_NAME(nullptr, &cursor, static_cast<long>(der.size()));
+    const bool whole = name != nullptr && cursor == reinterpret_cast<const unsigned char*>(der.data()) + der.size();
+    if (!whole) {
+      X509_NAME_free(name);
+      return std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)>(nullptr, X509_NAME_free);
+    }
+    return std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)>(name, X509_NAME_free);
+  };
+  const auto first = parse(first_der);
+  const auto second = parse(second_der);
+  if (!first || !second) {
+    return false;
+  }
+  // X509_NAME_cmp compares OpenSSL's canonical encoding, which converts every
+  // value to lower-case UTF-8 with spaces collapsed (OpenSSL 1.0.0 and later).
+  return X509_NAME_cmp(first.get(), second.get()) == 0;
+}
+
 }  // namespace ipop::crypto

@@ -62,6 +62,13 @@ class PrivateKey {
 // Checks an IKEv1 RSA signature made with the certificate's key.
 Result<void> VerifyIkeSignature(const Certificate& signer, ByteView hash, ByteView signature);
 
+// True when two DER-encoded X.509 Names are the same name under RFC 5280
+// §7.1 comparison: string types (PrintableString or UTF8String), ASCII case
+// and repeated spaces do not matter. False when either fails to parse.
+// Peers encode the same DN differently: OpenSSL's CLI writes UTF8String,
+// strongSwan 5.9 encodes an ID_DER_ASN1_DN from text with PrintableString.
+bool SameDistinguishedName(ByteView first_der, ByteView second_der);
+
 // Trust anchors from ca_type; verifies a peer's certificate chain.
 class CertificateStore {
  public:

@@ -34,6 +34,7 @@
 #include "esp/xfrm/xfrm_backend.h"
 #include "esp/xfrm/xfrm_guard.h"
 #include "ike/ike_service.h"
+#include "ike/key_log.h"
 #include "tun/tun_device.h"
 #include "tun/tun_routes.h"
 
@@ -97,6 +98,8 @@ class Daemon {
   std::optional<tun::TunDevice> tun_;
   std::unique_ptr<esp::xfrm::FailClosedGuard> guard_;
   std::unique_ptr<IkeSockets> ike_sockets_;
+  // Declared before ike_, which holds a pointer to it, so that it is destroyed after.
+  std::unique_ptr<ike::KeyLog> key_log_;
   std::unique_ptr<ike::IkeService> ike_;
   std::unique_ptr<SystemPacketIo> packet_io_;
   std::unique_ptr<esp::Datapath> datapath_;

@@ -60,6 +60,8 @@ Result<bool> ApplyValueFlag(std::string_view flag, const std::string& value, Dae
     options.log_file = value;
   } else if (flag == "--pidfile") {
     options.pid_file = value;
+  } else if (flag == "--keylog") {
+    options.key_log_file = value;
   } else if (flag == "--tun") {
     options.tun_name = value;
   } else if (flag == "--mtu") {
@@ -108,7 +110,7 @@ Result<bool> ApplyValueFlag(std::string_view flag, const std::string& value, Dae
 
 bool IsValueFlag(std::string_view flag) {
   static constexpr std::string_view kValueFlags[] = {
-      "-f", "--config", "--setkey", "--control", "-l", "--logfile", "--pidfile",
+      "-f", "--config", "--setkey", "--control", "-l", "--logfile", "--pidfile", "--keylog",
       "--tun", "--mtu", "--table", "--fwmark", "--offload"};
   for (std::string_view known : kValueFlags) {
     if (flag == known) {
@@ -219,6 +221,10 @@ IKEv1 and userspace ESP daemon that reads racoon.conf and setkey scripts.
   -l, --logfile FILE   append log lines to FILE instead of stderr
       --pidfile FILE   write the process id to FILE (overrides the
                        configuration's `path pidfile`; none by default)
+      --keylog FILE    append the keys of every ISAKMP SA and ESP SA to FILE
+                       in the formats of Wireshark's ikev1_decryption_table
+                       and esp_sa tables, for decrypting captures; FILE
+                       must not be accessible to group or others (chmod 600)
   -d, --debug          log at DEBUG level; -dd logs at DEBUG2
   -v, --verbose        log at DEBUG level
       --tun NAME       TUN device name, at most 15 characters (default ipopesp0)

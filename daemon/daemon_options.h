@@ -48,6 +48,8 @@ struct DaemonOptions {
   std::string control_socket{kDefaultControlSocket};  // --control PATH
   std::optional<std::string> log_file;           // -l FILE
   std::optional<std::string> pid_file;           // --pidfile FILE
+  // --keylog FILE: Wireshark key log (ike/key_log.h); off by default.
+  std::optional<std::string> key_log_file;
   int debug_level = 0;                           // -d, repeatable
   bool verbose = false;                          // -v
   std::string tun_name{kDefaultTunName};         // --tun NAME

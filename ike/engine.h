@@ -17,6 +17,7 @@
 #include "ike/credentials.h"
 #include "ike/ike_service.h"
 #include "ike/isakmp_sa.h"
+#include "ike/key_log.h"
 #include "ike/message.h"
 #include "ike/payload_delete.h"
 #include "ike/payload_notification.h"
@@ -31,6 +32,7 @@ class IkeService::Engine {
 
   Result<void> LoadCredentials() { return credentials_.Load(config_); }
   Credentials& credentials() { return credentials_; }
+  void set_key_log(KeyLog* key_log) { key_log_ = key_log; }
 
   void HandleDatagram(const Endpoint& local, const Endpoint& remote, ByteView datagram);
   void Acquire(const esp::AcquireRequest& request);
@@ -171,6 +173,7 @@ class IkeService::Engine {
   std::set<Ipv4Address> peers_with_sa_;
   std::vector<InstalledEspPair> esp_pairs_;
   TimerId removal_timer_ = 0;
+  KeyLog* key_log_ = nullptr;  // --keylog; not owned, null when off
 };
 
 }  // namespace ipop::ike

@@ -26,6 +26,8 @@ void IkeService::HandlePeerEndpointChange(const esp::SaEndpointChange& change) {
   engine_->HandlePeerEndpointChange(change);
 }
 
+void IkeService::SetKeyLog(KeyLog* key_log) { engine_->set_key_log(key_log); }
+
 void IkeService::Shutdown() { engine_->Shutdown(); }
 
 }  // namespace ipop::ike

@@ -24,6 +24,8 @@
 
 namespace ipop::ike {
 
+class KeyLog;
+
 // Sends IKE datagrams for the service. When `local.port` is the NAT-T port
 // (4500) the daemon prepends the 4-byte non-ESP marker (RFC 3948 §2.2).
 class DatagramSender {
@@ -95,6 +97,11 @@ class IkeService {
 
   std::vector<IsakmpSaStatus> ListIsakmpSas() const;
   IkeCounters counters() const;
+
+  // Makes the service append the keys of every ISAKMP SA and ESP SA it
+  // establishes to `key_log` (see ike/key_log.h). Null turns it off. The log
+  // must outlive the service.
+  void SetKeyLog(KeyLog* key_log);
 
   // Moves the established ISAKMP SA whose peer endpoint is
   // `change.old_peer` to `change.new_peer`, after the data path saw an

@@ -13,6 +13,7 @@
 #include "crypto/secret.h"
 #include "ike/engine.h"
 #include "ike/payload_certificate.h"
+#include "ike/payload_certificate_request.h"
 #include "ike/payload_hash.h"
 #include "ike/payload_identification.h"
 #include "ike/payload_rules.h"
@@ -109,6 +110,14 @@ Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initi
       return std::unexpected(signature.error());
     }
     builder.Add(SignaturePayload{std::move(*signature)});
+    // The initiator asks for the responder's certificate here, after SIG_I,
+    // as racoon does. Peers that send their certificate only when asked,
+    // such as strongSwan's default (send_cert = ifasked), otherwise answer
+    // with ID and SIG alone, which we cannot verify.
+    if (sa.initiator && sa.remote_config->send_cr && !own->trust_anchors.trust_anchors().empty()) {
+      builder.Add(CertificateRequestPayload{kCertEncodingX509Signature,
+                                            own->trust_anchors.trust_anchors().front().SubjectDer()});
+    }
   } else {
     builder.Add(HashPayload{hash});
   }
@@ -205,7 +214,7 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
                   kNotifyInvalidCertificate);
     }
   }
-  if (id->id_type == kIdDerAsn1Dn && id->data != certificate->SubjectDer()) {
+  if (id->id_type == kIdDerAsn1Dn && !crypto::SameDistinguishedName(id->data, certificate->SubjectDer())) {
     return Fail(ErrorCode::kAuthenticationFailed,
                 "the peer's ID does not match its certificate subject " + certificate->SubjectText(),
                 kNotifyInvalidIdInformation);
@@ -310,6 +319,9 @@ void IkeService::Engine::Phase1Established(IsakmpSa& sa) {
   sa.lifetime_timer = timers_.Schedule(sa.transform.lifetime, [this, sa_id] { OnPhase1Expired(sa_id); });
   IPOP_LOG(kInfo) << "ISAKMP-SA established " << sa.local.ToString() << "-" << sa.remote.ToString()
                   << " spi:" << CookiePairText(sa.cookie_i, sa.cookie_r);
+  if (key_log_ != nullptr) {
+    key_log_->AddIsakmpSa(sa.cookie_i, sa.keys.encryption_key);
+  }
 
   std::vector<esp::AcquireRequest> queued = std::move(sa.queued_acquires);
   sa.queued_acquires.clear();

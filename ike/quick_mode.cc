@@ -661,6 +661,9 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
     }
     IPOP_LOG(kInfo) << "IPsec-SA established: ESP/Transport " << sa.local.ToString() << "->"
                     << sa.remote.ToString() << " spi=" << SpiText(spi);
+    if (key_log_ != nullptr) {
+      key_log_->AddEspSa(MakeEspSaConfig(sa, exchange, inbound));
+    }
   }
   exchange.inbound_installed = false;  // now owned by the installed pair
   esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,

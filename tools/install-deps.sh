@@ -14,6 +14,11 @@ packages=(
   # The qemu kernel ESP test (tests/qemu/): the emulator, a static busybox
   # for the guest, and cpio and kmod to build its initramfs.
   qemu-system-x86 busybox-static cpio kmod
+  # The interop tests (tests/interop/): strongSwan's charon as an IKEv1
+  # peer (its openssl plugin, which has 3DES, is in the standard plugins),
+  # and tshark to decrypt captures with the daemon's --keylog output.
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  libstrongswan-standard-plugins tshark
 )
 
 missing=()
@@ -33,6 +38,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "install-deps: installing ${missing[*]}"
+# noninteractive also keeps tshark's wireshark-common from asking whether
+# non-root users may capture; the default answer, no, is kept.
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
