@@ -60,7 +60,7 @@ teardown_topology() {
     done
     ip netns del "ipqemu-$ns" 2>/dev/null
   done
-  rm -rf /tmp/switch.pcap /tmp/tcpdump.log /tmp/www-* /tmp/received-* /tmp/daemon-* /run/ipqemu-*.sock
+  rm -rf /tmp/switch.pcap /tmp/tcpdump.log /tmp/www-* /tmp/received-* /tmp/daemon-* /tmp/sa-*.txt /run/ipqemu-*.sock
 }
 
 stop_capture() {
@@ -228,8 +228,12 @@ case_daemons() {
   transfer a b "$address_a"
   for node in a b; do
     echo "ipop-esp sa on node $node:"
-    in_ns "$node" ipop-esp --control "/run/ipqemu-$node.sock" sa | sed 's/^/  /'
+    in_ns "$node" ipop-esp --control "/run/ipqemu-$node.sock" sa >"/tmp/sa-$node.txt"
+    sed 's/^/  /' "/tmp/sa-$node.txt"
   done
+  # The last column of each ESP SA line names the backend that carries it.
+  grep -q " transport .* $offload_a[[:space:]]*\$" /tmp/sa-a.txt || fail "node a has no ESP SA carried by $offload_a"
+  grep -q " transport .* $offload_b[[:space:]]*\$" /tmp/sa-b.txt || fail "node b has no ESP SA carried by $offload_b"
   check_capture
   trap - EXIT
 }

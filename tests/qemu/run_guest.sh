@@ -235,7 +235,7 @@ fi
 if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
   fail "the guest did not power off within $timeout_seconds s"
 fi
-boot_line="$(grep -a "IPQEMU-BOOTED" "$console" | tail -n 1 | tr -d '\r')"
+boot_line="$(grep -a -o "IPQEMU-BOOTED.*" "$console" | tail -n 1 | tr -d '\r')"
 echo "run_guest: guest ran ${elapsed} s in total; ${boot_line:-no boot-time line}"
 grep -a "^IPQEMU-CASE" "$console" | tr -d '\r' | sed 's/^/  /'
 verdict="$(grep -a "^IPQEMU-RESULT" "$console" | tail -n 1 | tr -d '\r')"
