@@ -259,7 +259,15 @@ EOF
 wait "$receiver_pid" || fail "node b did not receive $datagram_count datagrams: $(cat "$work/receiver.log")"
 cmp -s "$work/sent.bin" "$work/received.bin" || fail "node b received other bytes than node a sent"
 
-sleep 0.5
+# tcpdump may lag behind on a loaded machine, and packets still queued in
+# the kernel are lost when it stops. So wait until the capture file holds
+# every ESP packet: two pings with replies and the datagrams.
+expected_esp=$((2 * 2 + datagram_count))
+for _ in $(seq 100); do
+  captured_esp="$(tcpdump -r "$work/capture.pcap" -n esp 2>/dev/null | wc -l)"
+  [ "$captured_esp" -ge "$expected_esp" ] && break
+  sleep 0.1
+done
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
 
