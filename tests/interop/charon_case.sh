@@ -413,7 +413,8 @@ if [ "$role" = initiator ]; then
   [ "$our_spis" = "$charon_spis" ] || fail "the SPIs differ between ipop-espd and charon"
   sed 's/^/  /' "$ours/sa.txt"
   for spi in $our_spis; do
-    grep -F "($(printf '%#x' "0x$spi"))" "$ours/sa.txt" | grep -qF "$esp_ours" ||
+    # `ipop-esp sa` shows each SPI as DECIMAL(0xHEX); match the decimal.
+    grep -F " $((16#$spi))(" "$ours/sa.txt" | grep -qF "$esp_ours" ||
       fail "ipop-esp sa does not list SPI 0x$spi with $esp_ours"
   done
 else
