@@ -7,7 +7,7 @@
 //                          <--       HDR, SA, VID
 //   HDR, KE, Ni, NAT-D     -->
 //                          <--       HDR, KE, Nr, CR, NAT-D
-//   HDR*, IDii, CERT, SIG_I -->
+//   HDR*, IDii, CERT, SIG_I, CR -->
 //                          <--       HDR*, IDir, CERT, SIG_R
 #include <algorithm>
 
@@ -559,7 +559,7 @@ Result<void> IkeService::Engine::HandleMessage4(IsakmpSa& sa, const Message& mes
     sa.remote.port = kNatTraversalPort;
   }
 
-  // HDR*, IDii, CERT, SIG_I -->
+  // HDR*, IDii, CERT, SIG_I, CR -->
   auto sealed = BuildAuthMessage(sa, IsFirstSaWith(sa));
   if (!sealed) {
     FailPhase1(sa, sealed.error().detail);
