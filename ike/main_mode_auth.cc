@@ -110,9 +110,9 @@ Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initi
       return std::unexpected(signature.error());
     }
     builder.Add(SignaturePayload{std::move(*signature)});
-    // The initiator asks for the responder's certificate here, after SIG_I,
+    // The initiator requests the responder's certificate here, after SIG_I,
     // as racoon does. Peers that send their certificate only when asked,
-    // such as strongSwan's default (send_cert = ifasked), otherwise answer
+    // such as strongSwan's default (send_cert = ifasked), otherwise reply
     // with ID and SIG alone, which we cannot verify.
     if (sa.initiator && sa.remote_config->send_cr && !own->trust_anchors.trust_anchors().empty()) {
       builder.Add(CertificateRequestPayload{kCertEncodingX509Signature,
