@@ -654,9 +654,13 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
     const uint32_t spi = inbound ? exchange.inbound_spi : exchange.outbound_spi;
     if (!(inbound && exchange.inbound_installed)) {
       if (auto added = kernel_.AddSa(MakeEspSaConfig(sa, exchange, inbound)); !added) {
+        // FailQuickMode removes an inbound SA added just before.
         FailQuickMode(sa, exchange, std::string("installing the ") + (inbound ? "inbound" : "outbound") +
                                         " SA failed: " + added.error().detail);
         return {};
+      }
+      if (inbound) {
+        exchange.inbound_installed = true;
       }
     }
     IPOP_LOG(kInfo) << "IPsec-SA established: ESP/Transport " << sa.local.ToString() << "->"

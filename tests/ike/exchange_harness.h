@@ -38,6 +38,9 @@ class FakeKernel : public esp::KernelSeam {
   Result<uint32_t> AllocateSpi(Ipv4Address, Ipv4Address) override { return next_spi_++; }
 
   Result<void> AddSa(esp::EspSaConfig config) override {
+    if (reject_outbound && !config.inbound) {
+      return Fail(ErrorCode::kUnsupported, "outbound SAs rejected by the test");
+    }
     sas.push_back(std::move(config));
     return {};
   }
@@ -91,6 +94,7 @@ class FakeKernel : public esp::KernelSeam {
 
   std::vector<esp::EspSaConfig> sas;
   std::vector<esp::Policy> policies;
+  bool reject_outbound = false;  // makes AddSa fail for outbound SAs
 
  private:
   uint32_t next_spi_;

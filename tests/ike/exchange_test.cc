@@ -397,6 +397,18 @@ TEST_F(ExchangeTest, LostHash3RemovesEarlyInboundSa) {
   EXPECT_EQ(b_->service->counters().phase2_established, 0u);
 }
 
+TEST_F(ExchangeTest, FailedOutboundInstallRemovesInbound) {
+  LogCapture log;
+  MakeNodes(RacoonSuite());
+  a_->kernel.reject_outbound = true;
+  NegotiateAll(*a_, *b_);
+  EXPECT_TRUE(log.Contains("installing the outbound SA failed"));
+  // The initiator added its inbound SA first; no half pair may stay.
+  EXPECT_TRUE(a_->kernel.sas.empty());
+  EXPECT_EQ(a_->service->counters().phase2_established, 0u);
+  EXPECT_EQ(a_->service->counters().phase2_failed, 1u);
+}
+
 TEST_F(ExchangeTest, TamperedEncryptedMessageRejected) {
   MakeNodes(RacoonSuite());
   a_->service->Acquire(AcquireFor(*a_, *b_));
