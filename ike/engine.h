@@ -38,9 +38,9 @@ class IkeService::Engine {
   void Acquire(const esp::AcquireRequest& request);
   std::vector<IsakmpSaStatus> ListIsakmpSas() const;
   IkeCounters counters() const { return counters_; }
+  void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
   void Shutdown();
 
-  void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
  private:
   // ---- engine.cc: table, dispatch, sending, timers ----
   IsakmpSa* FindSa(const Cookie& cookie_i);

@@ -98,16 +98,16 @@ class IkeService {
   std::vector<IsakmpSaStatus> ListIsakmpSas() const;
   IkeCounters counters() const;
 
-  // Makes the service append the keys of every ISAKMP SA and ESP SA it
-  // establishes to `key_log` (see ike/key_log.h). Null turns it off. The log
-  // must outlive the service.
-  void SetKeyLog(KeyLog* key_log);
-
   // Moves the established ISAKMP SA whose peer endpoint is
   // `change.old_peer` to `change.new_peer`, after the data path saw an
   // authenticated ESP packet from the peer's new NAT mapping, so that IKE
   // messages follow the ESP SAs. Call it on the IKE thread.
   void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
+
+  // Makes the service append the keys of every ISAKMP SA and ESP SA it
+  // establishes to `key_log` (see ike/key_log.h). Null turns it off. The log
+  // must outlive the service.
+  void SetKeyLog(KeyLog* key_log);
 
   // Sends a Delete for every ESP and ISAKMP SA (best effort, no
   // retransmission), removes the ESP SAs through the kernel seam and cancels
