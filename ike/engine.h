@@ -89,6 +89,9 @@ class IkeService::Engine {
   Result<void> HandleMessage2(IsakmpSa& sa, const Message& message);
   Result<void> HandleMessage3(IsakmpSa& sa, const Message& message);
   Result<void> HandleMessage4(IsakmpSa& sa, const Message& message);
+  // Decrypts Main Mode message 5 or 6, checks the peer's authentication and
+  // acts on its notifications. False: the check ended the exchange.
+  Result<bool> AcceptAuthMessage(IsakmpSa& sa, const Message& encrypted, int number);
   Result<void> HandleMessage5(IsakmpSa& sa, const Message& message);
   Result<void> HandleMessage6(IsakmpSa& sa, const Message& message);
   void ReadVendorIds(IsakmpSa& sa, const Message& message);

@@ -246,24 +246,40 @@ bool IkeService::Engine::IsFirstSaWith(const IsakmpSa& sa) const {
   return true;
 }
 
-Result<void> IkeService::Engine::HandleMessage5(IsakmpSa& sa, const Message& encrypted) {
+Result<bool> IkeService::Engine::AcceptAuthMessage(IsakmpSa& sa, const Message& encrypted, int number) {
   if (!encrypted.header().encrypted()) {
-    return Fail(ErrorCode::kMalformed, "Main Mode message 5 is not encrypted", kNotifyInvalidFlags);
+    return Fail(ErrorCode::kMalformed, "Main Mode message " + std::to_string(number) + " is not encrypted",
+                kNotifyInvalidFlags);
   }
   Bytes next_iv;
   auto message = Open(sa, encrypted, sa.iv, next_iv);
   if (!message) {
     return std::unexpected(message.error());
   }
-  if (auto verified = VerifyPeerAuth(sa, *message); !verified || sa.state == Phase1State::kDead) {
-    return verified;
+  if (auto verified = VerifyPeerAuth(sa, *message); !verified) {
+    return std::unexpected(verified.error());
   }
+  if (sa.state == Phase1State::kDead) {
+    return false;
+  }
+
   sa.iv = std::move(next_iv);
   for (const Payload* payload : message->FindAll(PayloadType::kNotification)) {
     auto notification = ParseNotificationPayload(payload->body);
     if (notification) {
       HandleNotification(&sa, *notification, /*authenticated=*/true, sa.remote);
     }
+  }
+  return true;
+}
+
+Result<void> IkeService::Engine::HandleMessage5(IsakmpSa& sa, const Message& encrypted) {
+  auto accepted = AcceptAuthMessage(sa, encrypted, 5);
+  if (!accepted) {
+    return std::unexpected(accepted.error());
+  }
+  if (!*accepted) {
+    return {};
   }
 
   // <-- HDR*, IDir, CERT, SIG_R
@@ -281,23 +297,12 @@ Result<void> IkeService::Engine::HandleMessage5(IsakmpSa& sa, const Message& enc
 }
 
 Result<void> IkeService::Engine::HandleMessage6(IsakmpSa& sa, const Message& encrypted) {
-  if (!encrypted.header().encrypted()) {
-    return Fail(ErrorCode::kMalformed, "Main Mode message 6 is not encrypted", kNotifyInvalidFlags);
+  auto accepted = AcceptAuthMessage(sa, encrypted, 6);
+  if (!accepted) {
+    return std::unexpected(accepted.error());
   }
-  Bytes next_iv;
-  auto message = Open(sa, encrypted, sa.iv, next_iv);
-  if (!message) {
-    return std::unexpected(message.error());
-  }
-  if (auto verified = VerifyPeerAuth(sa, *message); !verified || sa.state == Phase1State::kDead) {
-    return verified;
-  }
-  sa.iv = std::move(next_iv);
-  for (const Payload* payload : message->FindAll(PayloadType::kNotification)) {
-    auto notification = ParseNotificationPayload(payload->body);
-    if (notification) {
-      HandleNotification(&sa, *notification, /*authenticated=*/true, sa.remote);
-    }
+  if (!*accepted) {
+    return {};
   }
   CancelRetransmission(sa.last_sent);
   Phase1Established(sa);
