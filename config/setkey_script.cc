@@ -269,8 +269,12 @@ Ipv4Prefix SetkeyParser::ParseRange(const SetkeyToken& token, uint16_t& port, bo
     prefix.address = network;
     const std::string warning = token.location.Origin() + ": prefix " + written +
                                 " has host bits set; setkey reads it as " + prefix.ToString();
-    IPOP_LOG(kWarning) << warning;
-    script_.warnings.push_back(warning);
+    // "spdadd 192.168.1.0/16 192.168.1.0/16" would warn twice with the same
+    // words; once per line is enough.
+    if (std::find(script_.warnings.begin(), script_.warnings.end(), warning) == script_.warnings.end()) {
+      IPOP_LOG(kWarning) << warning;
+      script_.warnings.push_back(warning);
+    }
   }
   return prefix;
 }
