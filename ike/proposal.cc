@@ -30,8 +30,23 @@ std::string CipherText(crypto::EspCipher cipher, size_t key_bits) {
   return text;
 }
 
-// True when sainfo's encryption and authentication lists allow `offered`.
-bool SainfoAllows(const config::SainfoConfig& sainfo, const EspTransform& offered) {
+// True when `a` and `b` carry the same Authentication Algorithm attribute.
+// The ICV length of HMAC-SHA2-256 is not on the wire in IKEv1.
+bool SameWireIntegrity(crypto::EspIntegrity a, crypto::EspIntegrity b) {
+  if (a == b) {
+    return true;
+  }
+  const auto is_sha256 = [](crypto::EspIntegrity integrity) {
+    return integrity == crypto::EspIntegrity::kHmacSha256_128 ||
+           integrity == crypto::EspIntegrity::kHmacSha256_96;
+  };
+  return is_sha256(a) && is_sha256(b);
+}
+
+// Returns the sainfo integrity algorithm that allows `offered`, or nullopt
+// when sainfo's encryption or authentication list rejects it.
+std::optional<crypto::EspIntegrity> SainfoAllows(const config::SainfoConfig& sainfo,
+                                                 const EspTransform& offered) {
   bool cipher_allowed = false;
   for (size_t i = 0; i < sainfo.ciphers.size(); ++i) {
     if (sainfo.ciphers[i] != offered.cipher) {
@@ -44,17 +59,20 @@ bool SainfoAllows(const config::SainfoConfig& sainfo, const EspTransform& offere
     }
   }
   if (!cipher_allowed) {
-    return false;
+    return std::nullopt;
   }
   if (offered.cipher == crypto::EspCipher::kAesGcm16) {
-    return offered.integrity == crypto::EspIntegrity::kNone;
+    if (offered.integrity != crypto::EspIntegrity::kNone) {
+      return std::nullopt;
+    }
+    return crypto::EspIntegrity::kNone;
   }
   for (crypto::EspIntegrity integrity : sainfo.integrities) {
-    if (integrity == offered.integrity) {
-      return true;
+    if (SameWireIntegrity(integrity, offered.integrity)) {
+      return integrity;
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -66,7 +84,8 @@ bool SamePhase1Algorithms(const Phase1Transform& a, const Phase1Transform& b) {
 }
 
 bool SameEspAlgorithms(const EspTransform& a, const EspTransform& b) {
-  return a.cipher == b.cipher && a.key_bits == b.key_bits && a.integrity == b.integrity &&
+  return a.cipher == b.cipher && a.key_bits == b.key_bits &&
+         SameWireIntegrity(a.integrity, b.integrity) &&
          a.pfs_group == b.pfs_group && a.udp_encapsulated == b.udp_encapsulated;
 }
 
@@ -161,8 +180,10 @@ Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
     if (sainfo.pfs_group && theirs.pfs_group != sainfo.pfs_group) {
       continue;
     }
-    if (SainfoAllows(sainfo, theirs)) {
-      return theirs;
+    if (std::optional<crypto::EspIntegrity> integrity = SainfoAllows(sainfo, theirs)) {
+      EspTransform chosen = theirs;
+      chosen.integrity = *integrity;
+      return chosen;
     }
   }
   std::string detail = "none of the peer's " + std::to_string(offered.size()) +

@@ -32,6 +32,8 @@ struct EspTransform {
 };
 
 bool SamePhase1Algorithms(const Phase1Transform& a, const Phase1Transform& b);
+// Compares integrity algorithms as the wire carries them, so HMAC-SHA2-256
+// with a 96-bit and a 128-bit ICV are the same algorithm here.
 bool SameEspAlgorithms(const EspTransform& a, const EspTransform& b);
 
 // Renders "3DES-CBC/SHA1/MODP1024/rsasig" for logs and `ipop-esp sa`.
@@ -59,7 +61,9 @@ std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool
 // Selects the first of the peer's ESP transforms that `sainfo` allows. The
 // PFS group must equal sainfo's pfs_group when it is set; without one the
 // peer's group is accepted. The encapsulation mode must equal
-// `udp_encapsulated`. The initiator's lifetime is accepted as offered.
+// `udp_encapsulated`. The initiator's lifetime is accepted as offered. The
+// result carries sainfo's integrity algorithm, so an HMAC-SHA2-256 offer
+// becomes kHmacSha256_96 when sainfo lists hmac_sha256_96.
 Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
                                const config::SainfoConfig& sainfo, bool udp_encapsulated);
 

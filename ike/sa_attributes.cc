@@ -176,7 +176,10 @@ std::optional<crypto::EspIntegrity> EspIntegrityFromWire(uint64_t value) {
 }
 
 uint16_t EspIntegrityToWire(crypto::EspIntegrity integrity) {
-  return integrity == crypto::EspIntegrity::kHmacSha256_128 ? kAuthHmacSha2_256 : kAuthHmacSha1;
+  // Both ICV lengths of HMAC-SHA2-256 share one attribute value in IKEv1.
+  const bool sha256 = integrity == crypto::EspIntegrity::kHmacSha256_128 ||
+                      integrity == crypto::EspIntegrity::kHmacSha256_96;
+  return sha256 ? kAuthHmacSha2_256 : kAuthHmacSha1;
 }
 
 // Attribute values of one ESP transform as decoding proceeds.

@@ -149,6 +149,42 @@ TEST(ProposalTest, EspSelectionChecksPfsAndEncapsulation) {
   EXPECT_EQ(chosen->integrity, crypto::EspIntegrity::kHmacSha1_96);
 }
 
+// IKEv1 has one Authentication Algorithm value for HMAC-SHA2-256 (5, IANA
+// "IPsec Authentication Algorithm" registry), whatever the ICV length.
+TEST(ProposalTest, TruncatedSha256NegotiatesAsSha256) {
+  config::SainfoConfig sainfo = RacoonSainfo();
+  sainfo.ciphers = {crypto::EspCipher::kAesCbc};
+  sainfo.cipher_key_bits = {128};
+  sainfo.integrities = {crypto::EspIntegrity::kHmacSha256_96};
+  const std::vector<EspTransform> offer = BuildEspOffer(sainfo, false);
+  ASSERT_EQ(offer.size(), 1u);
+  EXPECT_EQ(offer[0].integrity, crypto::EspIntegrity::kHmacSha256_96);
+
+  // TV attribute: type 5 (Authentication Algorithm, RFC 2407 §4.5), value 5.
+  const std::string encoded = ToHex(EncodeBody(EncodeEspSa(offer, 0x1234)));
+  EXPECT_NE(encoded.find("80050005"), std::string::npos) << encoded;
+
+  auto decoded = DecodeEspSa(*ParseSaPayload(HexToBytes(encoded)));
+  ASSERT_TRUE(decoded.has_value());
+  ASSERT_EQ(decoded->size(), 1u);
+  const EspTransform& received = decoded->front().value;
+  EXPECT_EQ(received.integrity, crypto::EspIntegrity::kHmacSha256_128);
+  EXPECT_TRUE(SameEspAlgorithms(received, offer[0]));
+
+  // The responder installs the ICV length its own sainfo names.
+  auto chosen_96 = SelectEsp({received}, sainfo, false);
+  ASSERT_TRUE(chosen_96.has_value());
+  EXPECT_EQ(chosen_96->integrity, crypto::EspIntegrity::kHmacSha256_96);
+
+  sainfo.integrities = {crypto::EspIntegrity::kHmacSha256_128};
+  auto chosen_128 = SelectEsp({received}, sainfo, false);
+  ASSERT_TRUE(chosen_128.has_value());
+  EXPECT_EQ(chosen_128->integrity, crypto::EspIntegrity::kHmacSha256_128);
+
+  sainfo.integrities = {crypto::EspIntegrity::kHmacSha1_96};
+  EXPECT_FALSE(SelectEsp({received}, sainfo, false).has_value());
+}
+
 TEST(ProposalTest, TunnelModeTransformIsUnusable) {
   // The racoon ESP SA with Encapsulation Mode 1 (tunnel) instead of 2.
   Bytes body = HexToBytes(kRacoonEspSa);
