@@ -129,10 +129,15 @@ constexpr std::string_view kUnsupportedEspCiphers[] = {
     "des",     "des_iv64", "des_iv32", "rc5",  "rc4",     "idea",    "3idea",
     "cast128", "blowfish", "null_enc", "null", "twofish", "camellia"};
 
+// NOTE: hmac_sha256_96 is an ipop-espd name. It is negotiated as HMAC-SHA2-256
+// but installed with a 96-bit ICV, as racoon's SAs are on Linux because PF_KEY
+// has no field for the ICV length. IKEv1 cannot signal the truncation, so both
+// peers must configure it.
 constexpr NamedValue<EspIntegrity> kEspIntegrities[] = {
     {"hmac_sha1", EspIntegrity::kHmacSha1_96},
     {"hmac_sha256", EspIntegrity::kHmacSha256_128},
     {"hmac_sha2_256", EspIntegrity::kHmacSha256_128},
+    {"hmac_sha256_96", EspIntegrity::kHmacSha256_96},
     {"non_auth", EspIntegrity::kNone}};
 constexpr std::string_view kUnsupportedEspIntegrities[] = {
     "hmac_md5", "hmac_sha384", "hmac_sha2_384", "hmac_sha512", "hmac_sha2_512", "des_mac", "kpdk"};

@@ -1,5 +1,7 @@
 // The `sainfo` sections of racoon.conf: phase 2 parameters per pair of
 // Quick Mode IDs.
+#include <algorithm>
+
 #include "base/log.h"
 #include "config/racoon_algorithms.h"
 #include "config/racoon_resolver.h"
@@ -117,6 +119,17 @@ void RacoonResolver::ResolveSainfo(const Directive& directive) {
                         "integrity protection; add hmac_sha1 or hmac_sha256, or offer only "
                         "aes_gcm_16");
     }
+  }
+
+  // The two share one IKEv1 attribute value, so the peer's choice could not
+  // tell them apart.
+  const auto& integrities = sainfo.integrities;
+  if (std::ranges::find(integrities, crypto::EspIntegrity::kHmacSha256_128) != integrities.end() &&
+      std::ranges::find(integrities, crypto::EspIntegrity::kHmacSha256_96) != integrities.end()) {
+    throw ConfigError(directive.location,
+                      "authentication_algorithm lists both hmac_sha256 and hmac_sha256_96, which "
+                      "IKEv1 negotiates as the same algorithm; keep the one whose ICV length the "
+                      "peer uses");
   }
 
   for (const SainfoConfig& other : config_.sainfos) {

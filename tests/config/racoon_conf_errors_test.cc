@@ -214,6 +214,17 @@ TEST(RacoonConfErrorTest, MissingRequiredStatements) {
             "\"authentication_algorithm hmac_sha256;\"");
 }
 
+TEST(RacoonConfErrorTest, BothSha256IcvLengthsRejected) {
+  EXPECT_EQ(LoadError(Change("authentication_algorithm hmac_sha1;",
+                             "authentication_algorithm hmac_sha256, hmac_sha256_96;")),
+            "t.conf:13:1: authentication_algorithm lists both hmac_sha256 and hmac_sha256_96, "
+            "which IKEv1 negotiates as the same algorithm; keep the one whose ICV length the "
+            "peer uses");
+  EXPECT_EQ(LoadError(Change("authentication_algorithm hmac_sha1;",
+                             "authentication_algorithm hmac_sha256_96;")),
+            "");
+}
+
 TEST(RacoonConfErrorTest, RelativeCertificateNeedsPathCertificate) {
   EXPECT_EQ(LoadError(Change("path certificate \"/certs\";", "log info;")),
             "t.conf:4:25: certificate file \"cert.pem\" is a relative name but no path "

@@ -271,6 +271,20 @@ TEST(RacoonConfTest, EveryImplementedDirectiveMaps) {
   EXPECT_FALSE(config.sainfos[1].remote.has_value());
 }
 
+// hmac_sha256_96 is an ipop-espd keyword for racoon's Linux SAs, which carry
+// HMAC-SHA2-256 with a 96-bit ICV.
+TEST(RacoonConfTest, TruncatedSha256Keyword) {
+  const std::string text = ReplaceAll(kIpopConf, "authentication_algorithm hmac_sha1;",
+                                      "authentication_algorithm hmac_sha256_96, hmac_sha1;");
+  const RuntimeConfig config =
+      ParseRacoonConfText(text, "ipop.conf", LoadOptions{.check_files = false});
+
+  ASSERT_EQ(config.sainfos.size(), 1u);
+  EXPECT_EQ(config.sainfos[0].integrities,
+            (std::vector<crypto::EspIntegrity>{crypto::EspIntegrity::kHmacSha256_96,
+                                               crypto::EspIntegrity::kHmacSha1_96}));
+}
+
 TEST(RacoonConfTest, FindSainfoPrefersExactThenHalfAnonymous) {
   const RuntimeConfig config =
       ParseRacoonConfText(kFullConf, "full.conf", LoadOptions{.check_files = false});

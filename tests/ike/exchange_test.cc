@@ -74,6 +74,7 @@ class ExchangeTest : public ::testing::Test {
       EXPECT_EQ(outbound->cipher, cipher);
       EXPECT_EQ(inbound->cipher, cipher);
       EXPECT_EQ(outbound->integrity, integrity);
+      EXPECT_EQ(inbound->integrity, integrity);
       EXPECT_EQ(ToHex(outbound->cipher_key.view()), ToHex(inbound->cipher_key.view()));
       EXPECT_EQ(ToHex(outbound->integrity_key.view()), ToHex(inbound->integrity_key.view()));
       EXPECT_EQ(outbound->cipher_key.size(), crypto::EspCipherKeyLength(cipher, outbound->aes_key_bits));
@@ -202,6 +203,16 @@ Suite Aes256Sha256Modp2048() {
   return suite;
 }
 
+// Both sides configure hmac_sha256_96, the ICV length of racoon's SAs on Linux.
+Suite Aes128Sha256With96BitIcv() {
+  Suite suite;
+  suite.name = "aes128_sha256_96_modp1024";
+  suite.esp_cipher = crypto::EspCipher::kAesCbc;
+  suite.esp_key_bits = 128;
+  suite.esp_integrity = crypto::EspIntegrity::kHmacSha256_96;
+  return suite;
+}
+
 Suite Aes128Modp1536WithGcm(size_t gcm_bits) {
   Suite suite;
   suite.name = "aes128_sha1_modp1536_gcm" + std::to_string(gcm_bits);
@@ -235,7 +246,8 @@ TEST_P(ExchangeSuiteTest, CompletesWithMatchingKeys) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Suites, ExchangeSuiteTest,
-                         ::testing::Values(RacoonSuite(), Aes256Sha256Modp2048(), Aes128Modp1536WithGcm(128),
+                         ::testing::Values(RacoonSuite(), Aes256Sha256Modp2048(), Aes128Sha256With96BitIcv(),
+                                           Aes128Modp1536WithGcm(128),
                                            Aes128Modp1536WithGcm(256)),
                          [](const ::testing::TestParamInfo<Suite>& param_info) { return param_info.param.name; });
 
