@@ -60,7 +60,8 @@ teardown_topology() {
     done
     ip netns del "ipqemu-$ns" 2>/dev/null
   done
-  rm -rf /tmp/switch.pcap /tmp/tcpdump.log /tmp/www-* /tmp/received-* /tmp/daemon-* /tmp/sa-*.txt /run/ipqemu-*.sock
+  rm -rf /tmp/switch.pcap /tmp/tcpdump.log /tmp/www-* /tmp/received-* /tmp/daemon-* /tmp/sa-*.txt /tmp/xfrm-*.txt \
+    /run/ipqemu-*.sock
 }
 
 stop_capture() {
@@ -81,6 +82,27 @@ check_capture() {
   clear_packets="$(count_packets "$between and (icmp or tcp)")"
   echo "capture on the switch: $esp_packets ESP, $clear_packets cleartext ICMP or TCP"
   [ "$esp_packets" -gt 0 ] || fail "no ESP crossed the switch"
+  if [ "$clear_packets" -ne 0 ]; then
+    tcpdump -Z root -r /tmp/switch.pcap -n -v "$between and (icmp or tcp)" 2>/dev/null | head -n 20
+    fail "$clear_packets cleartext ICMP or TCP packets crossed the switch"
+  fi
+}
+
+# Fails unless ESP crossed the switch only inside UDP port 4500, as NAT-T
+# encapsulation (RFC 3948) sends it, and no cleartext ICMP or TCP did.
+check_capture_udp_encapsulated() {
+  stop_capture
+  between="ip and host $address_a and host $address_b"
+  bare_esp_packets="$(count_packets "$between and esp")"
+  # A non-zero first word after the UDP header is an SPI. IKE on port 4500
+  # starts with the 4-byte non-ESP marker (zero), and a NAT keepalive is one
+  # byte, so neither is counted.
+  encapsulated_packets="$(count_packets "$between and udp port 4500 and udp[8:4] != 0")"
+  clear_packets="$(count_packets "$between and (icmp or tcp)")"
+  echo "capture on the switch: $encapsulated_packets ESP in UDP 4500, $bare_esp_packets bare ESP," \
+    "$clear_packets cleartext ICMP or TCP"
+  [ "$encapsulated_packets" -gt 0 ] || fail "no UDP-encapsulated ESP crossed the switch"
+  [ "$bare_esp_packets" -eq 0 ] || fail "$bare_esp_packets ESP packets crossed the switch outside UDP"
   if [ "$clear_packets" -ne 0 ]; then
     tcpdump -Z root -r /tmp/switch.pcap -n -v "$between and (icmp or tcp)" 2>/dev/null | head -n 20
     fail "$clear_packets cleartext ICMP or TCP packets crossed the switch"
@@ -211,8 +233,10 @@ show_daemon_logs() {
   done
 }
 
+# $1 names the racoon-$1.conf of both nodes. $4, when given, names a function
+# that checks the SAs and the capture in place of check_capture.
 case_daemons() {
-  proposal="$1" offload_a="$2" offload_b="$3"
+  proposal="$1" offload_a="$2" offload_b="$3" check_sas="${4:-check_capture}"
   if ! offload_option "$offload_a" >/dev/null || ! offload_option "$offload_b" >/dev/null; then
     echo "SKIP: ipop-espd has no --offload option"
     exit 77
@@ -234,8 +258,34 @@ case_daemons() {
   # The last column of each ESP SA line names the backend that carries it.
   grep -q " transport .* $offload_a[[:space:]]*\$" /tmp/sa-a.txt || fail "node a has no ESP SA carried by $offload_a"
   grep -q " transport .* $offload_b[[:space:]]*\$" /tmp/sa-b.txt || fail "node b has no ESP SA carried by $offload_b"
-  check_capture
+  "$check_sas"
   trap - EXIT
+}
+
+# Node a (kernel) must carry HMAC-SHA2-256 with a 96-bit ICV in both XFRM
+# states, and both daemons must report HMAC-SHA2-256-96 SAs.
+check_sha256_96_sas() {
+  ip -n ipqemu-a xfrm state >/tmp/xfrm-a.txt
+  grep "auth-trunc" /tmp/xfrm-a.txt | sed 's/0x[0-9a-f]*/KEY/; s/^/  node a XFRM: /'
+  icv_96_states="$(grep -c "auth-trunc hmac(sha256) 0x[0-9a-f]* 96\$" /tmp/xfrm-a.txt || true)"
+  [ "$icv_96_states" -eq 2 ] || fail "node a has $icv_96_states XFRM states with hmac(sha256) truncated to 96 bits, expected 2"
+  for node in a b; do
+    grep -q "HMAC-SHA2-256-96" "/tmp/sa-$node.txt" || fail "node $node reports no HMAC-SHA2-256-96 SA"
+  done
+  check_capture
+}
+
+# Node a (kernel) must install both XFRM states with UDP encapsulation on
+# port 4500 (XFRMA_ENCAP), and both nodes must report encapsulated SAs.
+check_udp_encapsulated_sas() {
+  ip -n ipqemu-a xfrm state >/tmp/xfrm-a.txt
+  grep "encap" /tmp/xfrm-a.txt | sed 's/^/  node a XFRM: /'
+  encap_states="$(grep -c "encap type espinudp sport 4500 dport 4500" /tmp/xfrm-a.txt || true)"
+  [ "$encap_states" -eq 2 ] || fail "node a has $encap_states XFRM states encapsulated in UDP 4500, expected 2"
+  for node in a b; do
+    grep -q "udp-encap 4500->4500" "/tmp/sa-$node.txt" || fail "node $node reports no SA encapsulated in UDP 4500"
+  done
+  check_capture_udp_encapsulated
 }
 
 # Kills node a's daemon with SIGKILL while node b sends it data, then checks
@@ -323,6 +373,10 @@ run_all_cases() {
   for proposal in $proposals; do
     run_selected_case "daemons_kernel_userspace_$proposal" case_daemons "$proposal" kernel userspace
   done
+  run_selected_case daemons_kernel_userspace_aes-sha256-96 \
+    case_daemons aes-sha256-96 kernel userspace check_sha256_96_sas
+  run_selected_case daemons_kernel_userspace_natt \
+    case_daemons aes-sha256-natt kernel userspace check_udp_encapsulated_sas
   run_selected_case kill_during_transfer_userspace case_kill_during_transfer userspace
   run_selected_case kill_during_transfer_kernel case_kill_during_transfer kernel
   if [ -z "$failed_cases" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes what the two guest nodes need into an initramfs tree: a throwaway CA,
 # one certificate per node (CN = node address) made with the openssl CLI, and
-# for each ESP proposal a racoon.conf and a setkey policy pair.
+# for each ESP proposal two racoon.conf files (nat_traversal on, and force in
+# racoon-PROPOSAL-natt.conf) and a setkey policy pair.
 #
 # Usage: make_node_configs.sh INITRAMFS_ROOT GUEST_DIR
 #   Files go to INITRAMFS_ROOT/GUEST_DIR/{a,b}; the configurations name
@@ -18,6 +19,7 @@ readonly address_a="10.99.0.1" address_b="10.99.0.2"
 declare -A proposals=(
   [3des-sha1]="encryption_algorithm 3des; authentication_algorithm hmac_sha1;"
   [aes-sha256]="encryption_algorithm aes 128; authentication_algorithm hmac_sha256;"
+  [aes-sha256-96]="encryption_algorithm aes 128; authentication_algorithm hmac_sha256_96;"
   [aes-gcm]="encryption_algorithm aes_gcm_16 128; authentication_algorithm non_auth;"
 )
 
@@ -39,8 +41,13 @@ for node in a b; do
   cp "$host_dir/ca/rootCA.pem" "$dir/certs/rootCA.pem"
   install -m 0600 /dev/null "$dir/psk.txt"
 
+  # `nat_traversal force` floats IKE to port 4500 and encapsulates ESP in
+  # UDP although no NAT sits between the nodes.
   for proposal in "${!proposals[@]}"; do
-    cat >"$dir/racoon-$proposal.conf" <<EOF
+    for nat_traversal in on force; do
+      suffix=""
+      [ "$nat_traversal" = force ] && suffix="-natt"
+      cat >"$dir/racoon-$proposal$suffix.conf" <<EOF
 path pre_shared_key "$guest_dir/$node/psk.txt";
 path certificate "$guest_dir/$node/certs";
 
@@ -62,7 +69,7 @@ remote anonymous {
     my_identifier asn1dn;
     verify_identifier off;
     exchange_mode main;
-    nat_traversal on;
+    nat_traversal $nat_traversal;
 }
 
 sainfo anonymous {
@@ -71,6 +78,7 @@ sainfo anonymous {
     ${proposals[$proposal]}
 }
 EOF
+    done
   done
   cat >"$dir/setkey.conf" <<EOF
 spdadd $address_a/32 $address_b/32 any -P $([ "$node" = a ] && echo out || echo in) ipsec esp/transport//require;
