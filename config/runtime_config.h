@@ -60,7 +60,7 @@ struct RemoteConfig {
   size_t nonce_size = 16;  // bytes; racoon's default
   std::chrono::seconds dpd_delay{0};
   std::chrono::seconds natt_keepalive{20};
-  // racoon 0.8.2 code defaults (its man page says 15 s and 10 s).
+  // racoon 0.8.2 code defaults (its man page gives 15 s and 10 s).
   std::chrono::seconds phase1_timeout{30};
   std::chrono::seconds phase2_timeout{30};
   int retry_counter = 5;                            // `timer { counter }`
@@ -82,7 +82,7 @@ struct SainfoConfig {
   std::vector<crypto::EspCipher> ciphers;         // encryption_algorithm list, in order
   std::vector<size_t> cipher_key_bits;            // parallel to `ciphers`; 0 if none given
   std::vector<crypto::EspIntegrity> integrities;  // authentication_algorithm list
-  bool compression_deflate = false;               // accepted; proposed only if a policy asks
+  bool compression_deflate = false;               // accepted; proposed only if a policy requests IPComp
   // racoon proposes 28800 s when sainfo sets no lifetime: the ipsec-tools
   // 0.9.1 SAs in tests/vectors/racoon-3des-sha1-modp1024/sad-a.txt show
   // "hard: 28800(s)".

@@ -12,8 +12,8 @@ namespace ipop::daemon {
 
 // Sends `request` to the daemon at `path` and returns the report after the
 // "OK" line. Fails with kSystem when the socket cannot be reached (the detail
-// says to check that ipop-espd runs and to use --control) and with
-// kInvalidArgument when the daemon answers ERROR.
+// tells the operator to check that ipop-espd runs and to use --control) and with
+// kInvalidArgument when the daemon replies ERROR.
 Result<std::string> SendControlRequest(const std::string& path, std::string_view request);
 
 // Splits a raw reply into the report (after "OK\n") or the daemon's error.

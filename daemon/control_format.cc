@@ -225,7 +225,7 @@ std::string FormatPolicyRule(const esp::Policy& policy) {
 
 namespace {
 
-// Which side NAT detection found behind a NAT, in racoon's words for the
+// Returns the side that NAT detection found behind a NAT, in racoon's words for the
 // sides ("ME", "PEER"); "-" when neither is or NAT-T was not negotiated.
 std::string BehindNatText(const ike::IsakmpSaStatus& sa) {
   if (sa.nat_detected_local && sa.nat_detected_peer) {

@@ -2,7 +2,7 @@
 //
 // Control protocol (UNIX stream socket): the client sends one request line,
 // a command word terminated by '\n' ("sa", "spd" or "status"). The daemon
-// answers "OK\n" followed by the report lines, or a single line
+// replies "OK\n" followed by the report lines, or a single line
 // "ERROR <reason>\n", and then closes the connection. The report is meant for
 // people; scripts should grep the daemon's log lines instead, whose shape is
 // racoon's.
@@ -22,7 +22,7 @@ namespace ipop::daemon {
 
 inline constexpr std::string_view kControlOk = "OK";
 inline constexpr std::string_view kControlError = "ERROR";
-// Longest request line accepted; a longer one is answered with an error.
+// Maximum request line length; a longer line gets an ERROR reply.
 inline constexpr size_t kMaxControlRequestLength = 256;
 
 // Lays out rows under a header with columns padded to their widest cell and

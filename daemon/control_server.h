@@ -27,7 +27,7 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   // Creates the socket's directory if missing (mode 0755), removes a stale
-  // socket file that no daemon answers on, binds with mode 0600 and starts
+  // socket file that no daemon listens on, binds with mode 0600 and starts
   // accepting. Fails if another daemon is listening on the path.
   Result<void> Start();
   // Stops accepting and removes the socket file.

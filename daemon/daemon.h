@@ -52,7 +52,7 @@ class Daemon {
   // logged).
   int Run();
 
-  // Answers one control request; public for tests of the protocol.
+  // Returns the reply to one control request; public for tests of the protocol.
   std::string HandleControlRequest(std::string_view request);
 
  private:
@@ -98,7 +98,7 @@ class Daemon {
   std::optional<tun::TunDevice> tun_;
   std::unique_ptr<esp::xfrm::FailClosedGuard> guard_;
   std::unique_ptr<IkeSockets> ike_sockets_;
-  // Declared before ike_, which holds a pointer to it, so that it is destroyed after.
+  // Declared before ike_, which keeps a pointer to it, so that it is destroyed after.
   std::unique_ptr<ike::KeyLog> key_log_;
   std::unique_ptr<ike::IkeService> ike_;
   std::unique_ptr<SystemPacketIo> packet_io_;

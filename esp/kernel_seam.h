@@ -61,7 +61,8 @@ struct EspSaConfig {
   uint32_t policy_id = 0;  // the SPD entry this SA serves
 };
 
-// What the backend knows of an SA, without its keys, for `ipop-esp sa`.
+// State of one SA as the backend reports it, without its keys, for
+// `ipop-esp sa`.
 struct EspSaStatus {
   uint32_t spi = 0;
   Ipv4Address source;
@@ -85,7 +86,7 @@ struct EspSaStatus {
 };
 
 // A packet matched an outbound IPsec policy that has no SA, as a kernel
-// ACQUIRE told racoon.
+// ACQUIRE reported it to racoon.
 struct AcquireRequest {
   uint32_t policy_id = 0;
   Ipv4Address source;

@@ -68,7 +68,7 @@ struct InstalledEspPair {
   Ipv4Address local;
   Ipv4Address remote;
   // The peer's IKE port. With a NAT in front of the peer, several peers
-  // share `remote` and only this port tells them apart.
+  // share `remote` and only this port distinguishes them.
   uint16_t remote_port = 0;
   bool peer_behind_nat = false;
 };
@@ -144,7 +144,7 @@ struct IsakmpSa {
   std::optional<crypto::Certificate> peer_certificate;
   std::string peer_identity;
 
-  // Why the last message from the peer was dropped, for the time-limit log.
+  // Reason the last message from the peer was dropped, for the time-limit log.
   std::string last_error;
 
   // Retransmission and duplicate detection.

@@ -236,7 +236,7 @@ void IkeService::Engine::ReadVendorIds(IsakmpSa& sa, const Message& message) {
   }
   const KnownVendorId selected = SelectNatTraversalVendorId(received);
   sa.peer_natt = NatTraversalVersionOf(selected);
-  // The initiator offered every version it knows in message 1, so it takes
+  // The initiator offered every version it supports in message 1, so it takes
   // the one the responder answered with.
   sa.natt_in_use = sa.remote_config->nat_traversal != config::NatTraversal::kOff &&
                    sa.peer_natt != NatTraversalVersion::kNone;

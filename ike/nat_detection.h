@@ -20,7 +20,7 @@ enum class NatTraversalVersion { kNone, kDraft02, kDraft03, kRfc3947 };
 NatTraversalVersion NatTraversalVersionOf(KnownVendorId id);
 
 // The NAT-T vendor IDs we send in Main Mode message 1, newest first, so
-// that a peer that knows only a draft still finds one it supports.
+// that a peer that supports only a draft still finds one in the list.
 inline constexpr KnownVendorId kNatTraversalVendorIdsSent[] = {
     KnownVendorId::kRfc3947, KnownVendorId::kNatTDraft03, KnownVendorId::kNatTDraft02Newline,
     KnownVendorId::kNatTDraft02};
