@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "esp/esp_transport.h"
+#include "esp/esp_tunnel.h"
 #include "esp/udp_encapsulation.h"
 
 namespace ipop::esp {
@@ -161,7 +162,9 @@ void DatapathWorker::ProcessTunPacket(const SadSnapshot& snapshot, MutableByteVi
 }
 
 bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
-  auto length = EncapsulateTransport(packet, sa, index_, MutableByteView(send_buffer_));
+  auto length = sa.config().mode == IpsecMode::kTunnel
+                    ? EncapsulateTunnel(packet, sa, index_, MutableByteView(send_buffer_))
+                    : EncapsulateTransport(packet, sa, index_, MutableByteView(send_buffer_));
   if (!length) {
     counters_.Drop(length.error());
     return false;
@@ -171,7 +174,8 @@ bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
   if (const auto& encapsulation = sa.config().encapsulation) {
     // RFC 3948 §3.1.1: the ESP header follows a UDP header in place of
     // the IPv4 header the socket adds. The header length is the inner
-    // packet's, which EncapsulateTransport kept.
+    // packet's, which EncapsulateTransport kept, or the 20-byte outer
+    // header of tunnel mode.
     const size_t header_length = (std::to_integer<size_t>(send_buffer_[0]) & 0x0f) * 4;
     const UdpAddressing addressing{
         .local = Endpoint{sa.config().source, encapsulation->source_port},
@@ -241,7 +245,9 @@ void DatapathWorker::ReceiveProtected(const SadSnapshot& snapshot, MutableByteVi
     counters_.Drop(DropReason::kLifetimeExpired);
     return;
   }
-  auto inner = DecapsulateTransport(*info, *sa, index_, packet);
+  const bool tunnel = sa->config().mode == IpsecMode::kTunnel;
+  auto inner = tunnel ? DecapsulateTunnel(*info, *sa, index_, packet)
+                      : DecapsulateTransport(*info, *sa, index_, packet);
   if (!inner) {
     counters_.Drop(inner.error());
     return;
@@ -250,7 +256,9 @@ void DatapathWorker::ReceiveProtected(const SadSnapshot& snapshot, MutableByteVi
     // Only now, with the ICV verified and the sequence number committed,
     // is the packet known to come from the peer.
     FollowPeer(snapshot, *sa, udp->remote);
-    if (const std::optional<Ipv4Header> header = ParseIpv4Header(*inner)) {
+    // A tunnel's inner packet never passed the NAT, so its checksums hold
+    // (RFC 3948 §3.1.2 fixes up transport mode only).
+    if (const std::optional<Ipv4Header> header = ParseIpv4Header(*inner); header && !tunnel) {
       FixTransportChecksum(*inner, *header, sa->config().original_source,
                            sa->config().original_destination);
     }
@@ -295,7 +303,10 @@ void DatapathWorker::FollowPeer(const SadSnapshot& snapshot, SecurityAssociation
 
 // The inbound policy check (RFC 4301 §5.2 step 4): the inner packet must
 // match an `in` ipsec policy, and that policy must be one the SA serves
-// (an SA whose policy_id is 0 serves every ipsec policy).
+// (an SA whose policy_id is 0 serves every ipsec policy). A tunnel's inner
+// packet may instead match a `fwd` policy, because a gateway forwards it to
+// the subnet behind it. A `fwd` policy counts as served when it has the
+// selector of the `in` policy the SA serves, as setkey scripts pair them.
 void DatapathWorker::DeliverInner(const SadSnapshot& snapshot, SecurityAssociation& sa,
                                   ByteView inner) {
   const std::optional<Ipv4Header> header = ParseIpv4Header(inner);
@@ -304,10 +315,7 @@ void DatapathWorker::DeliverInner(const SadSnapshot& snapshot, SecurityAssociati
     return;
   }
   const FiveTuple tuple = ExtractFiveTuple(inner, *header);
-  const Policy* policy = snapshot.spd.Lookup(PolicyDirection::kIn, tuple);
-  const uint32_t served = sa.config().policy_id;
-  if (policy == nullptr || policy->action != PolicyAction::kIpsec ||
-      (served != 0 && served != policy->id)) {
+  if (!InboundPolicyAllows(snapshot, sa, tuple)) {
     counters_.Drop(DropReason::kInboundPolicy);
     return;
   }
@@ -319,6 +327,25 @@ void DatapathWorker::DeliverInner(const SadSnapshot& snapshot, SecurityAssociati
     return;
   }
   counters_.tun_packets_written.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool DatapathWorker::InboundPolicyAllows(const SadSnapshot& snapshot,
+                                         const SecurityAssociation& sa,
+                                         const FiveTuple& tuple) const {
+  const bool tunnel = sa.config().mode == IpsecMode::kTunnel;
+  const Policy* policy = snapshot.spd.Lookup(PolicyDirection::kIn, tuple);
+  if (policy == nullptr && tunnel) {
+    policy = snapshot.spd.Lookup(PolicyDirection::kFwd, tuple);
+  }
+  if (policy == nullptr || policy->action != PolicyAction::kIpsec || policy->mode != sa.config().mode) {
+    return false;
+  }
+  const uint32_t served = sa.config().policy_id;
+  if (served == 0 || served == policy->id) {
+    return true;
+  }
+  const Policy* served_policy = snapshot.spd.Find(served);
+  return tunnel && served_policy != nullptr && served_policy->selector == policy->selector;
 }
 
 void DatapathWorker::HandleNoSa(const Policy& policy, const FiveTuple& tuple, ByteView packet,

@@ -82,6 +82,9 @@ class DatapathWorker {
   // `remote` after an authenticated packet came from there.
   void FollowPeer(const SadSnapshot& snapshot, SecurityAssociation& sa, const Endpoint& remote);
   void DeliverInner(const SadSnapshot& snapshot, SecurityAssociation& sa, ByteView inner);
+  // True when the inbound policy check of DeliverInner passes for `tuple`.
+  bool InboundPolicyAllows(const SadSnapshot& snapshot, const SecurityAssociation& sa,
+                           const FiveTuple& tuple) const;
   void LogIoErrorRateLimited(const char* what, int error);
 
   UserspaceBackend& backend_;

@@ -52,6 +52,8 @@ const char* DropReasonName(DropReason reason) {
       return "natt_invalid";
     case DropReason::kEncapsulationMismatch:
       return "encapsulation_mismatch";
+    case DropReason::kWrongNextHeader:
+      return "wrong_next_header";
     case DropReason::kCount:
       break;
   }

@@ -37,6 +37,7 @@ enum class DropReason : uint8_t {
   kWriteFailed,        // the TUN device refused the packet
   kNattInvalid,        // a NAT-T datagram too short for IKE, ESP or a keepalive
   kEncapsulationMismatch,  // ESP in UDP for an SA without UDP encapsulation, or the reverse
+  kWrongNextHeader,    // a tunnel-mode SA decrypted something other than IPv4 (next header 4)
   kCount,
 };
 

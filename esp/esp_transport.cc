@@ -21,31 +21,23 @@ size_t PaddedLength(size_t payload_length, size_t block_size) {
 }  // namespace
 
 size_t EspOverhead(const crypto::EspCrypto& crypto, size_t payload_length) {
-  return kEspHeaderLength + crypto.iv_size() +
-         (PaddedLength(payload_length, crypto.block_size()) - payload_length) + crypto.icv_size();
+  return EspLength(crypto, payload_length) - payload_length;
 }
 
-std::expected<size_t, DropReason> EncapsulateTransport(ByteView inner, SecurityAssociation& sa,
-                                                       size_t worker, MutableByteView out) {
-  if (IpVersion(inner) != kIpv4Version) {
-    return std::unexpected(DropReason::kNotIpv4);
-  }
-  const std::optional<Ipv4Header> header = ParseIpv4Header(inner);
-  if (!header) {
-    return std::unexpected(DropReason::kMalformed);
-  }
-  if (header->fragment) {
-    return std::unexpected(DropReason::kFragment);
-  }
+size_t EspLength(const crypto::EspCrypto& crypto, size_t payload_length) {
+  return kEspHeaderLength + crypto.iv_size() + PaddedLength(payload_length, crypto.block_size()) +
+         crypto.icv_size();
+}
 
+std::expected<void, DropReason> SealEspPayload(ByteView payload, uint8_t next_header,
+                                               SecurityAssociation& sa, size_t worker,
+                                               MutableByteView out) {
   crypto::EspCrypto& crypto = sa.crypto(worker);
-  const size_t header_length = header->header_length;
-  const size_t payload_length = header->total_length - header_length;
+  const size_t payload_length = payload.size();
   const size_t iv_length = crypto.iv_size();
   const size_t encrypted_length = PaddedLength(payload_length, crypto.block_size());
   const size_t esp_length = kEspHeaderLength + iv_length + encrypted_length + crypto.icv_size();
-  const size_t total_length = header_length + esp_length;
-  if (total_length > kIpv4MaxPacketLength || total_length > out.size()) {
+  if (esp_length > out.size()) {
     return std::unexpected(DropReason::kTooBig);
   }
 
@@ -54,25 +46,61 @@ std::expected<size_t, DropReason> EncapsulateTransport(ByteView inner, SecurityA
     return std::unexpected(DropReason::kSequenceExhausted);
   }
 
-  // IPv4 header with options, unchanged until the rewrite below.
-  std::memcpy(out.data(), inner.data(), header_length);
-  MutableByteView esp = out.subspan(header_length, esp_length);
+  MutableByteView esp = out.first(esp_length);
   StoreU32(esp.subspan(0, 4), sa.spi());
   StoreU32(esp.subspan(4, 4), *sequence);
 
   // Plaintext: payload, then the monotonic padding 1, 2, 3, ... of
   // RFC 4303 §2.4, pad length and next header. Seal fills the IV and ICV.
   MutableByteView plaintext = esp.subspan(kEspHeaderLength + iv_length, encrypted_length);
-  std::memcpy(plaintext.data(), inner.data() + header_length, payload_length);
+  std::memcpy(plaintext.data(), payload.data(), payload_length);
   const size_t pad_length = encrypted_length - payload_length - kEspTrailerLength;
   for (size_t i = 0; i < pad_length; ++i) {
     plaintext[payload_length + i] = static_cast<std::byte>(i + 1);
   }
   plaintext[encrypted_length - 2] = static_cast<std::byte>(pad_length);
-  plaintext[encrypted_length - 1] = static_cast<std::byte>(header->protocol);
+  plaintext[encrypted_length - 1] = static_cast<std::byte>(next_header);
 
   if (!crypto.Seal(esp)) {
     return std::unexpected(DropReason::kSealFailed);
+  }
+  return {};
+}
+
+std::expected<Ipv4Header, DropReason> ParseOutgoingPacket(ByteView inner) {
+  if (IpVersion(inner) != kIpv4Version) {
+    return std::unexpected(DropReason::kNotIpv4);
+  }
+  const std::optional<Ipv4Header> header = ParseIpv4Header(inner);
+  if (!header) {
+    return std::unexpected(DropReason::kMalformed);
+  }
+  return *header;
+}
+
+std::expected<size_t, DropReason> EncapsulateTransport(ByteView inner, SecurityAssociation& sa,
+                                                       size_t worker, MutableByteView out) {
+  const std::expected<Ipv4Header, DropReason> header = ParseOutgoingPacket(inner);
+  if (!header) {
+    return std::unexpected(header.error());
+  }
+  if (header->fragment) {
+    return std::unexpected(DropReason::kFragment);
+  }
+
+  const size_t header_length = header->header_length;
+  const size_t payload_length = header->total_length - header_length;
+  const size_t total_length = header_length + EspLength(sa.crypto(worker), payload_length);
+  if (total_length > kIpv4MaxPacketLength || total_length > out.size()) {
+    return std::unexpected(DropReason::kTooBig);
+  }
+
+  // IPv4 header with options, unchanged until the rewrite below.
+  std::memcpy(out.data(), inner.data(), header_length);
+  auto sealed = SealEspPayload(inner.subspan(header_length, payload_length), header->protocol, sa,
+                               worker, out.subspan(header_length));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
   }
 
   RewriteIpv4Header(out.first(header_length), static_cast<uint16_t>(total_length),
@@ -97,10 +125,9 @@ std::expected<EspPacketInfo, DropReason> ParseEspPacket(ByteView packet) {
   return info;
 }
 
-std::expected<MutableByteView, DropReason> DecapsulateTransport(const EspPacketInfo& info,
-                                                                SecurityAssociation& sa,
-                                                                size_t worker,
-                                                                MutableByteView packet) {
+std::expected<OpenedEsp, DropReason> OpenEspPayload(const EspPacketInfo& info,
+                                                    SecurityAssociation& sa, size_t worker,
+                                                    MutableByteView packet) {
   crypto::EspCrypto& crypto = sa.crypto(worker);
   const size_t header_length = info.outer.header_length;
   MutableByteView esp =
@@ -147,14 +174,27 @@ std::expected<MutableByteView, DropReason> DecapsulateTransport(const EspPacketI
   if (next_header == kNoNextHeader) {
     return std::unexpected(DropReason::kDummyPacket);
   }
+  return OpenedEsp{.payload = plaintext.first(payload_length), .next_header = next_header};
+}
+
+std::expected<MutableByteView, DropReason> DecapsulateTransport(const EspPacketInfo& info,
+                                                                SecurityAssociation& sa,
+                                                                size_t worker,
+                                                                MutableByteView packet) {
+  auto opened = OpenEspPayload(info, sa, worker, packet);
+  if (!opened) {
+    return std::unexpected(opened.error());
+  }
 
   // Slide the IPv4 header forward so that it ends where the payload begins,
   // then turn it back into the inner packet's header.
-  const size_t shift = kEspHeaderLength + iv_length;
+  const size_t header_length = info.outer.header_length;
+  const size_t payload_length = opened->payload.size();
+  const size_t shift = static_cast<size_t>(opened->payload.data() - packet.data()) - header_length;
   std::memmove(packet.data() + shift, packet.data(), header_length);
   MutableByteView inner = packet.subspan(shift, header_length + payload_length);
   RewriteIpv4Header(inner.first(header_length),
-                    static_cast<uint16_t>(header_length + payload_length), next_header);
+                    static_cast<uint16_t>(header_length + payload_length), opened->next_header);
   sa.CountPacket(payload_length);
   return inner;
 }

@@ -59,6 +59,22 @@ static_assert(TunMtuForLinkMtu(1500) == 1443);
 // `payload_length` bytes under `crypto`.
 size_t EspOverhead(const crypto::EspCrypto& crypto, size_t payload_length);
 
+// Returns the length of the ESP part (header, IV, encrypted payload with
+// padding and trailer, ICV) for a payload of `payload_length` bytes.
+size_t EspLength(const crypto::EspCrypto& crypto, size_t payload_length);
+
+// Writes the ESP part for `payload` into the first EspLength bytes of `out`:
+// SPI and the SA's next sequence number, IV, the encrypted payload with the
+// padding and trailer of RFC 4303 §2.4 (`next_header` in the trailer), and
+// the ICV. Shared by transport and tunnel mode. Does not count the packet.
+std::expected<void, DropReason> SealEspPayload(ByteView payload, uint8_t next_header,
+                                               SecurityAssociation& sa, size_t worker,
+                                               MutableByteView out);
+
+// Parses the header of a packet read from the TUN device for
+// encapsulation. Fails with kNotIpv4 or kMalformed.
+std::expected<Ipv4Header, DropReason> ParseOutgoingPacket(ByteView inner);
+
 // Writes the ESP form of the IPv4 packet `inner` into `out`, using the next
 // sequence number of the outbound SA `sa` and its crypto context for
 // `worker`. Returns the length written. `inner` is not modified.
@@ -76,6 +92,20 @@ struct EspPacketInfo {
 // header is invalid, the protocol is not 50, the packet is a fragment or
 // there is no room for SPI and sequence number.
 std::expected<EspPacketInfo, DropReason> ParseEspPacket(ByteView packet);
+
+// The decrypted content of an ESP packet, inside the caller's buffer.
+struct OpenedEsp {
+  MutableByteView payload;  // without padding and trailer
+  uint8_t next_header = 0;
+};
+
+// Checks and opens the ESP part of `packet` (the IPv4 packet `info` was
+// parsed from) in place: length checks, replay check, ICV check and
+// decryption, replay commit, then the trailer and padding checks. Shared by
+// transport and tunnel mode. Drops dummy packets (next header 59).
+std::expected<OpenedEsp, DropReason> OpenEspPayload(const EspPacketInfo& info,
+                                                    SecurityAssociation& sa, size_t worker,
+                                                    MutableByteView packet);
 
 // Processes a packet received under the inbound SA `sa` in place: replay
 // check, ICV check and decryption, replay commit, trailer and padding checks,

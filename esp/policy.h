@@ -27,6 +27,7 @@ struct Selector {
 
   bool Matches(Ipv4Address src, Ipv4Address dst, uint8_t proto, uint16_t sport,
                uint16_t dport) const;
+  bool operator==(const Selector&) const = default;
 };
 
 struct Policy {

@@ -98,13 +98,20 @@ SecurityAssociation* SadSnapshot::FindInbound(uint32_t spi, Ipv4Address destinat
 
 SecurityAssociation* SadSnapshot::FindOutbound(const Policy& policy, Ipv4Address source,
                                                Ipv4Address destination) const {
+  // A tunnel-mode SA runs between the policy's tunnel endpoints, whatever
+  // the inner packet's addresses are.
+  if (policy.mode == IpsecMode::kTunnel) {
+    source = policy.tunnel_source;
+    destination = policy.tunnel_destination;
+  }
   auto it = outbound.find(OutboundKey(source, destination));
   if (it == outbound.end()) {
     return nullptr;
   }
   for (const auto& sa : it->second) {
     const uint32_t served = sa->config().policy_id;
-    if ((served == 0 || served == policy.id) && !sa->sequence_exhausted() &&
+    if ((served == 0 || served == policy.id) && sa->config().mode == policy.mode &&
+        !sa->sequence_exhausted() &&
         !sa->hard_lifetime_reached()) {
       return sa.get();
     }

@@ -164,8 +164,9 @@ struct SadSnapshot {
 
   SecurityAssociation* FindInbound(uint32_t spi, Ipv4Address destination) const;
   // Returns the newest usable outbound SA from `source` to `destination`
-  // that serves `policy` (an SA whose policy_id is 0 serves any policy), or
-  // nullptr. SAs with an exhausted sequence number or hard byte lifetime are
+  // that serves `policy` (an SA whose policy_id is 0 serves any policy) in
+  // the policy's mode, or nullptr. For a tunnel-mode policy the policy's
+  // tunnel endpoints replace `source` and `destination`. SAs with an exhausted sequence number or hard byte lifetime are
   // skipped.
   SecurityAssociation* FindOutbound(const Policy& policy, Ipv4Address source,
                                     Ipv4Address destination) const;

@@ -57,10 +57,6 @@ Result<void> UserspaceBackend::AddSa(EspSaConfig config) {
   if (config.spi < kMinSpi) {
     return Fail(ErrorCode::kInvalidArgument, "SPI below 256 is reserved (RFC 4303 §2.1): " + name);
   }
-  if (config.mode != IpsecMode::kTransport) {
-    return Fail(ErrorCode::kUnsupported,
-                "tunnel mode is not implemented by the userspace backend: " + name);
-  }
   if (config.replay_window > kMaxReplayWindow) {
     return Fail(ErrorCode::kInvalidArgument,
                 "replay window " + std::to_string(config.replay_window) + " above maximum " +

@@ -48,8 +48,8 @@ class UserspaceBackend : public KernelSeam {
   // earlier reservation, and reserves it until AddSa installs it.
   // TODO(esp): reserved SPIs whose negotiation fails are never released.
   Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) override;
-  // Rejects SPIs below 256, a duplicate (SPI, destination), tunnel mode, a
-  // replay window above kMaxReplayWindow and bad key lengths. SAs with UDP
+  // Rejects SPIs below 256, a duplicate (SPI, destination), a replay
+  // window above kMaxReplayWindow and bad key lengths. SAs with UDP
   // encapsulation need a PacketIo with NAT-T sockets to carry them.
   Result<void> AddSa(EspSaConfig config) override;
   Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) override;

@@ -4,12 +4,17 @@
 #define IPOP_TESTS_ESP_ESP_TEST_UTIL_H_
 
 #include <cstdint>
+#include <expected>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "base/bytes.h"
 #include "base/byte_reader.h"
 #include "crypto/algorithms.h"
+#include "esp/esp_transport.h"
 #include "esp/ipv4_packet.h"
+#include "esp/sad.h"
 #include "esp/kernel_seam.h"
 
 namespace ipop::esp::test {
@@ -90,6 +95,36 @@ inline Bytes BuildIpv4Packet(const char* source, const char* destination, uint8_
   }
   StoreU16(view.subspan(10, 2), Ipv4HeaderChecksum(view.first(header_length)));
   return packet;
+}
+
+// Runs `encapsulate` (EncapsulateTransport or EncapsulateTunnel) on
+// `inner` and returns the ESP packet, or an empty one after a failed
+// expectation.
+template <typename EncapsulateFunction>
+Bytes EncapsulateOrEmpty(EncapsulateFunction encapsulate, const Bytes& inner,
+                         SecurityAssociation& sa) {
+  Bytes out(kIpv4MaxPacketLength);
+  auto length = encapsulate(inner, sa, 0, out);
+  EXPECT_TRUE(length.has_value()) << DropReasonName(length.error());
+  out.resize(length.value_or(0));
+  return out;
+}
+
+// Runs `decapsulate` (DecapsulateTransport or DecapsulateTunnel) on a copy
+// of `packet` and returns the inner packet or the drop reason.
+template <typename DecapsulateFunction>
+std::expected<Bytes, DropReason> DecapsulateCopy(DecapsulateFunction decapsulate,
+                                                 const Bytes& packet, SecurityAssociation& sa) {
+  Bytes copy = packet;
+  auto info = ParseEspPacket(copy);
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  auto inner = decapsulate(*info, sa, 0, copy);
+  if (!inner) {
+    return std::unexpected(inner.error());
+  }
+  return Bytes(inner->begin(), inner->end());
 }
 
 }  // namespace ipop::esp::test

@@ -42,25 +42,11 @@ SaPair MakePair(const AlgorithmCase& algorithm, uint32_t replay_window = 64) {
 }
 
 Bytes Encapsulate(const Bytes& inner, SecurityAssociation& sa) {
-  Bytes out(kIpv4MaxPacketLength);
-  auto length = EncapsulateTransport(inner, sa, 0, out);
-  EXPECT_TRUE(length.has_value()) << DropReasonName(length.error());
-  out.resize(length.value_or(0));
-  return out;
+  return test::EncapsulateOrEmpty(EncapsulateTransport, inner, sa);
 }
 
-// Decapsulates a copy of `packet`; returns the inner packet or the reason.
 std::expected<Bytes, DropReason> Decapsulate(const Bytes& packet, SecurityAssociation& sa) {
-  Bytes copy = packet;
-  auto info = ParseEspPacket(copy);
-  if (!info) {
-    return std::unexpected(info.error());
-  }
-  auto inner = DecapsulateTransport(*info, sa, 0, copy);
-  if (!inner) {
-    return std::unexpected(inner.error());
-  }
-  return Bytes(inner->begin(), inner->end());
+  return test::DecapsulateCopy(DecapsulateTransport, packet, sa);
 }
 
 TEST(Ipv4Checksum, KnownHeader) {

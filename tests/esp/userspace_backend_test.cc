@@ -75,11 +75,6 @@ TEST(UserspaceBackend, AddSaRejectsInvalidConfigs) {
   cases.push_back({"reserved SPI", MakeSaConfig(kAlgorithms[0], 255, "10.0.0.1", "10.0.0.2", false),
                    ErrorCode::kInvalidArgument});
   {
-    EspSaConfig config = MakeSaConfig(kAlgorithms[0], 1000, "10.0.0.1", "10.0.0.2", false);
-    config.mode = IpsecMode::kTunnel;
-    cases.push_back({"tunnel mode", std::move(config), ErrorCode::kUnsupported});
-  }
-  {
     EspSaConfig config = MakeSaConfig(kAlgorithms[0], 1002, "10.0.0.1", "10.0.0.2", true);
     config.replay_window = kMaxReplayWindow + 1;
     cases.push_back({"replay window too large", std::move(config), ErrorCode::kInvalidArgument});
