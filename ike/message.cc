@@ -47,6 +47,24 @@ struct ParsedChain {
   size_t end = 0;
 };
 
+// Returns true when the bytes after the chain are 1 to 3 zero bytes that
+// make the message a multiple of four octets long. libreswan pads its
+// cleartext IKEv1 messages that way (pluto 4.10, Main Mode message 4 with a
+// CR payload). Any other bytes after the chain are still malformed.
+bool IsAlignmentPadding(ByteView message, size_t chain_end) {
+  constexpr size_t kAlignment = 4;
+  const size_t trailing = message.size() - chain_end;
+  if (trailing >= kAlignment || message.size() % kAlignment != 0) {
+    return false;
+  }
+  for (std::byte b : message.subspan(chain_end)) {
+    if (b != std::byte{0}) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Walks the generic payload headers from `offset` to the end of `message`,
 // starting with `first_type` from the ISAKMP header. With `allow_padding`,
 // bytes after the last payload are accepted (a decrypted body).
@@ -95,7 +113,7 @@ Result<ParsedChain> ParseChain(ByteView message, size_t offset, PayloadType firs
   chain.end = offset;
 
   const size_t trailing = message.size() - offset;
-  if (trailing != 0 && !allow_padding) {
+  if (trailing != 0 && !allow_padding && !IsAlignmentPadding(message, offset)) {
     return Fail(ErrorCode::kMalformed,
                 std::to_string(trailing) + " bytes follow the last payload at offset " + std::to_string(offset),
                 kNotifyUnequalPayloadLengths);

@@ -171,6 +171,8 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   }
   IPOP_LOG(kInfo) << "initiate new phase 2 negotiation: " << sa.local.ToString() << "<=>"
                   << sa.remote.ToString();
+  // Interop tests match this SPI with the one the peer installs.
+  IPOP_LOG(kDebug) << "proposing inbound SA spi=" << SpiText(*spi) << " to " << sa.remote.ToString();
 
   QuickModeExchange exchange;
   exchange.message_id = NewMessageId(sa);

@@ -19,6 +19,10 @@ packages=(
   # and tshark to decrypt captures with the daemon's --keylog output.
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
   libstrongswan-standard-plugins tshark
+  # libreswan's pluto for the interop tests. Its package conflicts with
+  # strongSwan's, so the tests unpack it themselves (tests/interop/
+  # pluto_case.sh); these are the libraries and NSS tools it needs.
+  libnss3-tools libldns3 libevent-pthreads-2.1-7 libunbound8 libcurl3-nss
 )
 
 missing=()

@@ -174,6 +174,45 @@ TEST(MessageTest, RejectsBytesAfterChain) {
   EXPECT_EQ(message.error().notify, kNotifyUnequalPayloadLengths);
 }
 
+// HASH(20) | NONCE(16) | VID(5): 81 bytes, so not a multiple of four.
+Bytes OddLengthMessage() {
+  MessageBuilder builder(QuickModeHeader());
+  builder.Add(HashPayload{.data = Bytes(20, std::byte{0xaa})});
+  builder.Add(NoncePayload{.data = Bytes(16, std::byte{0xbb})});
+  builder.Add(VendorIdPayload{.data = HexToBytes("0102030405")});
+  return builder.Build();
+}
+
+TEST(MessageTest, AcceptsZeroPaddingToFourOctets) {
+  Bytes built = OddLengthMessage();
+  ASSERT_EQ(built.size(), 81u);
+  built.resize(84, std::byte{0});  // as libreswan 4.10 sends it
+  FixHeaderLength(built);
+  const auto message = ParseMessage(built);
+  ASSERT_TRUE(message.has_value()) << message.error().detail;
+  EXPECT_EQ(message->payloads().size(), 3u);
+  EXPECT_EQ(message->payloads().back().body.size(), 5u);
+}
+
+TEST(MessageTest, RejectsNonZeroAlignmentBytes) {
+  Bytes built = OddLengthMessage();
+  built.resize(84, std::byte{0});
+  built[82] = std::byte{1};
+  FixHeaderLength(built);
+  const auto message = ParseMessage(built);
+  ASSERT_FALSE(message.has_value());
+  EXPECT_EQ(message.error().notify, kNotifyUnequalPayloadLengths);
+}
+
+TEST(MessageTest, RejectsZeroBytesBeyondAlignment) {
+  Bytes built = OddLengthMessage();
+  built.resize(88, std::byte{0});  // 7 bytes: more than alignment needs
+  FixHeaderLength(built);
+  const auto message = ParseMessage(built);
+  ASSERT_FALSE(message.has_value());
+  EXPECT_EQ(message.error().notify, kNotifyUnequalPayloadLengths);
+}
+
 TEST(MessageTest, RejectsReservedPayloadType) {
   MessageBuilder builder(QuickModeHeader());
   builder.AddRaw(static_cast<PayloadType>(14), HexToBytes("00"));
