@@ -5,6 +5,12 @@
 #   ipop-espd, TUN ipioesp0   <--- veth --->  charon (own mount namespace,
 #                                             /run bind-mounted, vici socket)
 #
+# With --nat, a router namespace PREFIX-n masquerades one side with
+# nftables: the side behind it moves to 10.79.1.0/24 and reaches the other
+# through 10.79.0.254. Both peers must then detect the NAT, float IKE to
+# UDP 4500 and negotiate UDP-encapsulated transport mode. Only the side
+# behind the NAT can start the exchange, so the role follows from --nat.
+#
 # Both peers negotiate ESP in transport mode. This kernel has no ESP, so
 # charon's kernel-netlink plugin allocates SPIs but cannot install SAs
 # (XFRM returns ENOSYS or EPROTONOSUPPORT). The case therefore checks the
@@ -14,13 +20,16 @@
 # charon aborts after Quick Mode message 2 (see the checks at the end).
 #
 # Usage: charon_case.sh BIN_DIR --role initiator|responder --auth rsasig|psk
-#                       --suite modp1024|modp2048|gcm [--prefix NAME] [--keep]
+#                       --suite modp1024|modp2048|gcm [--nat ours|charon]
+#                       [--prefix NAME] [--keep]
 #   BIN_DIR    directory holding ipop-espd and ipop-esp
 #   --role     ipop-espd's role; charon takes the other one
 #   --auth     RSA signatures with an IPOP-style CA, or a pre-shared key
 #   --suite    modp1024: IKE and ESP 3DES/SHA1, MODP-1024 (the IPOP recipe)
 #              modp2048: IKE and ESP AES-128/SHA2-256, MODP-2048
 #              gcm:      IKE AES-128/SHA2-256 MODP-2048, ESP AES-GCM-16/128
+#   --nat      put ipop-espd (ours, needs --role initiator) or charon
+#              (charon, needs --role responder) behind a masquerading NAT
 #   --prefix   prefix of the namespaces and interfaces (default ipio-c),
 #              at most 10 characters
 #   --keep     keep the work directory (configs and logs)
@@ -41,6 +50,7 @@ shift
 role=""
 auth=""
 suite=""
+nat=""
 prefix="ipio-c"
 keep=0
 while [ $# -gt 0 ]; do
@@ -48,6 +58,7 @@ while [ $# -gt 0 ]; do
     --role) role="$2"; shift ;;
     --auth) auth="$2"; shift ;;
     --suite) suite="$2"; shift ;;
+    --nat) nat="$2"; shift ;;
     --prefix) prefix="$2"; shift ;;
     --keep) keep=1 ;;
     *) echo "charon_case: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -85,6 +96,12 @@ case "$suite" in
     ;;
   *) echo "charon_case: --suite must be modp1024, modp2048 or gcm" >&2; exit 2 ;;
 esac
+case "$nat" in
+  "") ;;
+  ours) [ "$role" = initiator ] || { echo "charon_case: --nat ours needs --role initiator" >&2; exit 2; } ;;
+  charon) [ "$role" = responder ] || { echo "charon_case: --nat charon needs --role responder" >&2; exit 2; } ;;
+  *) echo "charon_case: --nat must be ours or charon" >&2; exit 2 ;;
+esac
 if [ "${#prefix}" -gt 10 ]; then
   echo "charon_case: --prefix \"$prefix\" is longer than 10 characters" >&2
   exit 2
@@ -95,7 +112,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit "$skip_status"
 fi
 readonly charon_bin=/usr/lib/ipsec/charon
-for tool in "$charon_bin" swanctl unshare ip openssl; do
+tools=("$charon_bin" swanctl unshare ip openssl)
+[ -z "$nat" ] || tools+=(nft)
+for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null; then
     echo "charon_case: SKIPPED: $tool not found; install it with tools/install-deps.sh" >&2
     exit "$skip_status"
@@ -110,11 +129,25 @@ for binary in "$espd" "$esp_cli"; do
   fi
 done
 
-readonly ns_ours="$prefix-i" ns_charon="$prefix-c"
-readonly address_ours="10.79.0.1" address_charon="10.79.0.2"
+readonly ns_ours="$prefix-i" ns_charon="$prefix-c" ns_nat="$prefix-n"
+# Each peer's own address, and the address the other peer sees it at.
+address_ours="10.79.0.1"
+address_charon="10.79.0.2"
+readonly nat_outside="10.79.0.254" nat_inside="10.79.1.254"
+case "$nat" in
+  ours) address_ours="10.79.1.1" ;;
+  charon) address_charon="10.79.1.2" ;;
+esac
+seen_ours="$address_ours"
+seen_charon="$address_charon"
+case "$nat" in
+  ours) seen_ours="$nat_outside" ;;
+  charon) seen_charon="$nat_outside" ;;
+esac
+readonly address_ours address_charon seen_ours seen_charon
 readonly tun_name="ipioesp0"
 readonly psk_secret="ipio-interop-test-secret"
-name="charon-$role-$auth-$suite"
+name="charon-$role-$auth-$suite${nat:+-nat-$nat}"
 
 fail() { echo "$name: FAILED: $*" >&2; exit 1; }
 note() { echo "$name: $*"; }
@@ -146,6 +179,7 @@ cleanup() {
   fi
   ip netns del "$ns_ours" 2>/dev/null
   ip netns del "$ns_charon" 2>/dev/null
+  [ -z "$nat" ] || ip netns del "$ns_nat" 2>/dev/null
   if [ "$keep" -eq 1 ]; then
     echo "$name: work directory kept: $work"
   else
@@ -159,20 +193,46 @@ trap 'exit 130' INT TERM
 
 # --- Topology -------------------------------------------------------------------
 
-for ns in "$ns_ours" "$ns_charon"; do
+namespaces=("$ns_ours" "$ns_charon")
+[ -z "$nat" ] || namespaces+=("$ns_nat")
+for ns in "${namespaces[@]}"; do
   if ip netns list | grep -qw "^$ns"; then
     fail "namespace $ns already exists; remove it with: ip netns del $ns"
   fi
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
 done
-ip netns add "$ns_ours"
-ip netns add "$ns_charon"
-ip -n "$ns_ours" link set lo up
-ip -n "$ns_charon" link set lo up
-ip -n "$ns_ours" link add "$prefix-ei" type veth peer name "$prefix-ec" netns "$ns_charon"
+if [ -z "$nat" ]; then
+  ip -n "$ns_ours" link add "$prefix-ei" type veth peer name "$prefix-ec" netns "$ns_charon"
+else
+  # Each peer gets a link to the router. The one behind the NAT routes
+  # everything through it; the other has no route to 10.79.1.0/24.
+  ip -n "$ns_ours" link add "$prefix-ei" type veth peer name "$prefix-ni" netns "$ns_nat"
+  ip -n "$ns_charon" link add "$prefix-ec" type veth peer name "$prefix-nc" netns "$ns_nat"
+  if [ "$nat" = ours ]; then
+    inside_link="$prefix-ni" outside_link="$prefix-nc" inside_ns="$ns_ours"
+  else
+    inside_link="$prefix-nc" outside_link="$prefix-ni" inside_ns="$ns_charon"
+  fi
+  ip -n "$ns_nat" addr add "$nat_inside/24" dev "$inside_link"
+  ip -n "$ns_nat" addr add "$nat_outside/24" dev "$outside_link"
+  ip -n "$ns_nat" link set "$inside_link" up
+  ip -n "$ns_nat" link set "$outside_link" up
+  ip netns exec "$ns_nat" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$ns_nat" nft -f - <<NFT
+table ip ipio_nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat;
+    oifname "$outside_link" ip saddr 10.79.1.0/24 masquerade
+  }
+}
+NFT
+fi
 ip -n "$ns_ours" addr add "$address_ours/24" dev "$prefix-ei"
 ip -n "$ns_charon" addr add "$address_charon/24" dev "$prefix-ec"
 ip -n "$ns_ours" link set "$prefix-ei" up
 ip -n "$ns_charon" link set "$prefix-ec" up
+[ -z "$nat" ] || ip -n "$inside_ns" route add default via "$nat_inside"
 
 # --- Credentials: an IPOP-style CA (CN = node address) and a pre-shared key ------
 
@@ -196,6 +256,9 @@ cp "$work/rootCA.pem" "$ours/certs/rootCA.pem"
 cp "$work/rootCA.pem" "$swanctl_dir/x509ca/rootCA.pem"
 install -m 0600 /dev/null "$ours/psk.txt"
 echo "$address_charon $psk_secret" >"$ours/psk.txt"
+# The identity charon sends is its own address also behind the NAT, but
+# ipop-espd looks the key up by the address the packets come from.
+[ "$seen_charon" = "$address_charon" ] || echo "$seen_charon $psk_secret" >>"$ours/psk.txt"
 
 # --- ipop-espd configuration ----------------------------------------------------
 
@@ -234,8 +297,8 @@ sainfo anonymous {
 }
 EOF
 cat >"$ours/setkey.conf" <<EOF
-spdadd $address_ours/32 $address_charon/32 any -P out ipsec esp/transport//require;
-spdadd $address_charon/32 $address_ours/32 any -P in ipsec esp/transport//require;
+spdadd $address_ours/32 $seen_charon/32 any -P out ipsec esp/transport//require;
+spdadd $seen_charon/32 $address_ours/32 any -P in ipsec esp/transport//require;
 EOF
 
 # --- charon configuration -------------------------------------------------------
@@ -306,7 +369,7 @@ connections {
   ipop {
     version = 1
     local_addrs = $address_charon
-    remote_addrs = $address_ours
+    remote_addrs = $seen_ours
     proposals = $ike_charon
     fragmentation = no
     $auth_charon
@@ -358,7 +421,7 @@ done
 if [ "$role" = initiator ]; then
   note "ipop-espd initiates: a ping matches the out policy and starts IKE"
   # No reply is expected: charon cannot install the SAs on this kernel.
-  ip netns exec "$ns_ours" ping -n -c 1 -W 1 "$address_charon" >/dev/null 2>&1 || true
+  ip netns exec "$ns_ours" ping -n -c 1 -W 1 "$seen_charon" >/dev/null 2>&1 || true
 else
   note "charon initiates (swanctl --initiate)"
   ip netns exec "$ns_charon" swanctl --initiate --child ipop --timeout 30 --uri "$vici" \
@@ -431,4 +494,25 @@ else
   grep -q "ERROR: phase2 negotiation failed due to time up" "$ours/daemon.log" ||
     grep -q "NO-PROPOSAL-CHOSEN received" "$ours/daemon.log" ||
     fail "ipop-espd logged neither charon's NO-PROPOSAL-CHOSEN nor a phase 2 time-out"
+fi
+
+if [ -n "$nat" ]; then
+  # Behind the NAT is us (ME) or charon (PEER); charon words it as its
+  # local or remote host being behind a NAT.
+  if [ "$nat" = ours ]; then
+    ours_sees="NAT detected: ME" charon_sees="remote host is behind NAT"
+  else
+    ours_sees="NAT detected: PEER" charon_sees="local host is behind NAT"
+  fi
+  grep -qF "$ours_sees" "$ours/daemon.log" || fail "ipop-espd did not log \"$ours_sees\""
+  grep -qF "$charon_sees" "$charon/charon.log" || fail "charon did not log \"$charon_sees\""
+  grep -qE "ISAKMP-SA established $address_ours\[4500\]-$seen_charon\[[0-9]+\]" "$ours/daemon.log" ||
+    fail "the ISAKMP SA of ipop-espd is not on UDP 4500 at $address_ours"
+  if [ "$role" = initiator ]; then
+    # Both ESP SAs carry ESP in UDP 4500 (the peer's port is the NAT's on
+    # the inbound SA when we are not the side behind it).
+    [ "$(grep -c "udp-encap" "$ours/sa.txt")" -ge 2 ] ||
+      fail "ipop-esp sa does not list two UDP-encapsulated SAs"
+  fi
+  note "NAT: ipop-espd and charon both detected it; IKE and ESP use UDP 4500"
 fi
