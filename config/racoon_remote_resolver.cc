@@ -26,6 +26,17 @@ constexpr IdentifierName kIdentifierTypes[] = {{"address", IdentifierType::kAddr
                                                {"keyid", IdentifierType::kKeyId},
                                                {"asn1dn", IdentifierType::kAsn1Dn}};
 
+// The number of a dpd_delay, dpd_retry or dpd_maxfail directive. The upper
+// bound keeps the value inside an int and a std::chrono::seconds tick count.
+uint64_t ReadDpdNumber(const Directive& directive, uint64_t minimum, const std::string& range) {
+  constexpr uint64_t kMaximum = 0x7fffffff;
+  const Token& number = directive.arguments[0];
+  if (number.number < minimum || number.number > kMaximum) {
+    ThrowAt(number, "invalid " + directive.name + " " + number.text + "; use " + range);
+  }
+  return number.number;
+}
+
 // IDTYPE [file|tag] [VALUE], as the parser left it in `arguments`.
 Identifier ReadIdentifier(const Directive& directive) {
   const std::vector<Token>& arguments = directive.arguments;
@@ -187,6 +198,12 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
     remote.initial_contact = ReadSwitch(directive, arguments[0]);
   } else if (name == "dpd") {
     remote.dpd = ReadSwitch(directive, arguments[0]);
+  } else if (name == "dpd_delay") {
+    remote.dpd_delay = std::chrono::seconds(ReadDpdNumber(directive, 0, "0 (off) or more seconds"));
+  } else if (name == "dpd_retry") {
+    remote.dpd_retry = std::chrono::seconds(ReadDpdNumber(directive, 1, "1 second or more"));
+  } else if (name == "dpd_maxfail") {
+    remote.dpd_maxfail = static_cast<int>(ReadDpdNumber(directive, 1, "1 or more"));
   } else if (name == "nonce_size") {
     // RFC 2409 §5 requires nonces of 8 to 256 bytes.
     if (arguments[0].number < 8 || arguments[0].number > 256) {

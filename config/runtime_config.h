@@ -58,7 +58,12 @@ struct RemoteConfig {
   NatTraversal nat_traversal = NatTraversal::kOff;
   bool dpd = true;         // advertise the DPD vendor ID
   size_t nonce_size = 16;  // bytes; racoon's default
+  // DPD (RFC 3706) probing, with racoon's defaults: `dpd_delay` idle
+  // seconds before the first R-U-THERE (0: never probe), then up to
+  // `dpd_maxfail` probes `dpd_retry` seconds apart before the peer is dead.
   std::chrono::seconds dpd_delay{0};
+  std::chrono::seconds dpd_retry{5};
+  int dpd_maxfail = 5;
   std::chrono::seconds natt_keepalive{20};
   // racoon 0.8.2 code defaults (its man page gives 15 s and 10 s).
   std::chrono::seconds phase1_timeout{30};

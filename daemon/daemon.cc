@@ -519,6 +519,9 @@ std::string Daemon::StatusReport() const {
     text += "IKE: " + std::to_string(ike.datagrams_received) + " received, " +
             std::to_string(ike.datagrams_sent) + " sent, " + std::to_string(ike.phase1_established) +
             " phase 1 established, " + std::to_string(ike.phase2_established) + " phase 2 established\n";
+    text += "DPD: " + std::to_string(ike.dpd_requests_sent) + " R-U-THERE sent, " +
+            std::to_string(ike.dpd_acks_received) + " R-U-THERE-ACK received, " +
+            std::to_string(ike.dpd_peers_dead) + " peers declared dead\n";
   }
   if (datapath_) {
     const esp::DatapathStatistics datapath = datapath_->Statistics();

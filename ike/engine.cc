@@ -125,6 +125,7 @@ IkeService::Engine::~Engine() {
     CancelRetransmission(sa->last_sent);
     timers_.Cancel(sa->timeout_timer);
     timers_.Cancel(sa->lifetime_timer);
+    timers_.Cancel(sa->dpd.timer);
     for (auto& [message_id, exchange] : sa->quick_modes) {
       CancelRetransmission(exchange.last_sent);
       timers_.Cancel(exchange.timeout_timer);
@@ -203,6 +204,8 @@ void IkeService::Engine::ScheduleRemoval(IsakmpSa& sa) {
   CancelRetransmission(sa.last_sent);
   timers_.Cancel(sa.timeout_timer);
   timers_.Cancel(sa.lifetime_timer);
+  timers_.Cancel(sa.dpd.timer);
+  sa.dpd.timer = 0;
   for (auto& [message_id, exchange] : sa.quick_modes) {
     CancelRetransmission(exchange.last_sent);
     timers_.Cancel(exchange.timeout_timer);

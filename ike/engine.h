@@ -161,6 +161,23 @@ class IkeService::Engine {
   // every ESP SA not negotiated under `sa` (INITIAL-CONTACT).
   void RemoveOlderSas(IsakmpSa& sa);
 
+  // ---- dpd.cc: Dead Peer Detection (RFC 3706) ----
+  // Starts the idle check on a newly established SA when DPD applies to it.
+  void StartDpd(IsakmpSa& sa);
+  // Records an authenticated IKE message from the peer of `sa`.
+  void NotePeerAlive(IsakmpSa& sa);
+  void OnDpdIdleCheck(uint64_t sa_id);
+  void OnDpdRetry(uint64_t sa_id);
+  // Reads the packet counters of the inbound ESP SAs of the peer of `sa`
+  // and moves `last_proof` to now when they grew since the last call.
+  void CheckInboundEsp(IsakmpSa& sa);
+  void SendDpdRequest(IsakmpSa& sa);
+  void HandleDpdRequest(IsakmpSa& sa, const NotificationPayload& request, const Endpoint& remote);
+  void HandleDpdAck(IsakmpSa& sa, const NotificationPayload& ack, const Endpoint& remote);
+  // Deletes the ISAKMP SAs and ESP SAs of a peer that stopped answering, so
+  // that its next outbound packet raises an ACQUIRE and renegotiates.
+  void DeclarePeerDead(IsakmpSa& sa);
+
   const config::RuntimeConfig& config_;
   TimerService& timers_;
   esp::KernelSeam& kernel_;

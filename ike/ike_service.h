@@ -44,6 +44,9 @@ struct IkeCounters {
   uint64_t phase1_failed = 0;
   uint64_t phase2_established = 0;
   uint64_t phase2_failed = 0;
+  uint64_t dpd_requests_sent = 0;  // R-U-THERE (RFC 3706 §5)
+  uint64_t dpd_acks_received = 0;  // R-U-THERE-ACK matching the last request
+  uint64_t dpd_peers_dead = 0;     // peers declared dead after dpd_maxfail requests
   std::map<std::string, uint64_t> drops;
 };
 

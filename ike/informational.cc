@@ -17,12 +17,6 @@ namespace {
 // Notify types below this value are errors (RFC 2408 §3.14.1).
 constexpr uint16_t kFirstStatusNotifyType = 16384;
 
-Bytes CookiePair(const Cookie& cookie_i, const Cookie& cookie_r) {
-  Bytes pair(cookie_i.begin(), cookie_i.end());
-  pair.insert(pair.end(), cookie_r.begin(), cookie_r.end());
-  return pair;
-}
-
 uint32_t SpiValue(ByteView spi) {
   uint32_t value = 0;
   for (std::byte b : spi) {
@@ -32,6 +26,12 @@ uint32_t SpiValue(ByteView spi) {
 }
 
 }  // namespace
+
+Bytes CookiePair(const Cookie& cookie_i, const Cookie& cookie_r) {
+  Bytes pair(cookie_i.begin(), cookie_i.end());
+  pair.insert(pair.end(), cookie_r.begin(), cookie_r.end());
+  return pair;
+}
 
 void IkeService::Engine::HandleInformational(IsakmpSa* sa, const Message& message, const Endpoint& remote) {
   if (!message.header().encrypted()) {
@@ -88,6 +88,7 @@ void IkeService::Engine::HandleInformational(IsakmpSa* sa, const Message& messag
     return;
   }
   sa->used_message_ids.insert(message_id);
+  NotePeerAlive(*sa);
 
   for (const Payload& payload : decrypted->payloads()) {
     if (payload.type == PayloadType::kNotification) {
@@ -125,16 +126,12 @@ void IkeService::Engine::HandleNotification(IsakmpSa* sa, const NotificationPayl
     RemoveOlderSas(*sa);
     return;
   }
-  if (type == kNotifyDpdRUThere && sa != nullptr && sa->state == Phase1State::kEstablished) {
-    // RFC 3706 §5: the acknowledgement repeats the sequence number.
-    NotificationPayload ack = notification;
-    ack.notify_type = kNotifyDpdRUThereAck;
-    ack.spi = CookiePair(sa->cookie_i, sa->cookie_r);
-    SendProtectedInformational(*sa, PayloadType::kNotification, EncodeBody(ack));
+  if (type == kNotifyDpdRUThere && sa != nullptr) {
+    HandleDpdRequest(*sa, notification, remote);
     return;
   }
-  if (type == kNotifyDpdRUThereAck) {
-    IPOP_LOG(kDebug) << "DPD R-U-THERE-ACK received from " << remote.ToString();
+  if (type == kNotifyDpdRUThereAck && sa != nullptr) {
+    HandleDpdAck(*sa, notification, remote);
     return;
   }
   if (type < kFirstStatusNotifyType) {

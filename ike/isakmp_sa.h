@@ -104,6 +104,23 @@ struct QuickModeExchange {
   TimePoint started{};
 };
 
+// Dead Peer Detection (RFC 3706) of one established ISAKMP SA. Probing runs
+// when the remote section sets dpd_delay and both sides sent the DPD vendor
+// ID (RFC 3706 §5.1).
+struct DpdState {
+  bool enabled = false;
+  TimerId timer = 0;  // the idle check, or the retry while a probe is open
+  // The last authenticated IKE message from the peer, or when the check
+  // last saw the inbound ESP packet count grow.
+  TimePoint last_proof{};
+  // ESP packets received on the peer's inbound SAs at the last check.
+  uint64_t inbound_packets = 0;
+  uint32_t sequence = 0;  // of the last R-U-THERE sent (RFC 3706 §7)
+  bool awaiting_ack = false;
+  TimePoint request_sent{};
+  int unanswered = 0;  // R-U-THERE messages sent since the last proof
+};
+
 struct IsakmpSa {
   uint64_t id = 0;  // engine handle, stable while the SA exists
   Cookie cookie_i{};
@@ -161,6 +178,8 @@ struct IsakmpSa {
   // Every message ID used under this SA, in either direction, so that a
   // replayed Quick Mode, Delete or notify is ignored and new IDs are unique.
   std::set<uint32_t> used_message_ids;
+
+  DpdState dpd;
 };
 
 // Returns true when `a` and `b` were negotiated with the same peer. Peers
@@ -171,6 +190,10 @@ bool SamePeer(const IsakmpSa& a, const IsakmpSa& b);
 // Returns true when `pair` was negotiated under `sa` or with the same peer
 // (same address, and the same port when a NAT is in front of the peer).
 bool PairBelongsToPeer(const InstalledEspPair& pair, const IsakmpSa& sa);
+
+// CKY-I | CKY-R, the SPI of an ISAKMP SA in Delete and notify payloads
+// (RFC 2408 §3.15).
+Bytes CookiePair(const Cookie& cookie_i, const Cookie& cookie_r);
 
 // "006d2aece15feaaa:a0faf56f5877efde", racoon's cookie pair form.
 std::string CookiePairText(const Cookie& cookie_i, const Cookie& cookie_r);

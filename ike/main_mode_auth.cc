@@ -327,6 +327,7 @@ void IkeService::Engine::Phase1Established(IsakmpSa& sa) {
   if (key_log_ != nullptr) {
     key_log_->AddIsakmpSa(sa.cookie_i, sa.keys.encryption_key);
   }
+  StartDpd(sa);
 
   std::vector<esp::AcquireRequest> queued = std::move(sa.queued_acquires);
   sa.queued_acquires.clear();

@@ -544,6 +544,9 @@ void IkeService::Engine::HandleQuickMode(IsakmpSa& sa, const Message& message, B
     sa.remote = remote;
   }
   const bool authenticated = DispatchQuickMode(sa, message, datagram, remote);
+  if (authenticated) {
+    NotePeerAlive(sa);
+  }
   if (endpoint_changed) {
     sa.remote = previous_remote;
     if (authenticated) {

@@ -103,10 +103,14 @@ TEST(RacoonConfErrorTest, DirectiveOfAnotherSection) {
             "t.conf:3:23: \"pfs_group\" is not allowed in remote; it belongs in sainfo");
 }
 
+TEST(RacoonConfErrorTest, DpdRetryAndMaxfailAtLeastOne) {
+  EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; dpd_retry 0;")),
+            "t.conf:3:33: invalid dpd_retry 0; use 1 second or more");
+  EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; dpd_maxfail 0;")),
+            "t.conf:3:35: invalid dpd_maxfail 0; use 1 or more");
+}
+
 TEST(RacoonConfErrorTest, UnsupportedDirectives) {
-  EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; dpd_delay 30;")),
-            "t.conf:3:23: dpd_delay is not supported yet: DPD liveness checks are not "
-            "implemented; only the DPD vendor ID is exchanged; remove it to run with ipop-espd");
   EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; passive on;")),
             "t.conf:3:23: passive on is not supported yet: a responder-only remote is not "
             "implemented; remove the line or set it to off");

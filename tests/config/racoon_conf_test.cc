@@ -94,6 +94,9 @@ TEST(RacoonConfTest, IpopRecipeLoads) {
   EXPECT_EQ(remote.natt_keepalive, 20s);
   EXPECT_EQ(remote.retry_counter, 5);
   EXPECT_EQ(remote.retry_interval, 10s);
+  EXPECT_EQ(remote.dpd_delay, 0s);
+  EXPECT_EQ(remote.dpd_retry, 5s);
+  EXPECT_EQ(remote.dpd_maxfail, 5);
 
   ASSERT_EQ(config.sainfos.size(), 1u);
   const SainfoConfig& sainfo = config.sainfos[0];
@@ -182,6 +185,9 @@ remote 10.0.0.2 [500] {
   nat_traversal force;
   initial_contact off;
   nonce_size 32;
+  dpd_delay 20;
+  dpd_retry 3;
+  dpd_maxfail 4;
   passive off;
   doi ipsec_doi;
   situation identity_only;
@@ -238,6 +244,9 @@ TEST(RacoonConfTest, EveryImplementedDirectiveMaps) {
   EXPECT_EQ(remote.nat_traversal, NatTraversal::kForce);
   EXPECT_FALSE(remote.initial_contact);
   EXPECT_EQ(remote.nonce_size, 32u);
+  EXPECT_EQ(remote.dpd_delay, 20s);
+  EXPECT_EQ(remote.dpd_retry, 3s);
+  EXPECT_EQ(remote.dpd_maxfail, 4);
   EXPECT_EQ(remote.retry_counter, 3);
   EXPECT_EQ(remote.retry_interval, 2s);
   EXPECT_EQ(remote.phase1_timeout, 60s);

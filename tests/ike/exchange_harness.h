@@ -62,6 +62,8 @@ class FakeKernel : public esp::KernelSeam {
       status.source = sa.source;
       status.destination = sa.destination;
       status.inbound = sa.inbound;
+      auto counted = packets.find(sa.spi);
+      status.packets = counted == packets.end() ? 0 : counted->second;
       list.push_back(status);
     }
     return list;
@@ -94,6 +96,7 @@ class FakeKernel : public esp::KernelSeam {
 
   std::vector<esp::EspSaConfig> sas;
   std::vector<esp::Policy> policies;
+  std::map<uint32_t, uint64_t> packets;  // per SPI, as ListSas reports them
   bool reject_outbound = false;  // makes AddSa fail for outbound SAs
 
  private:
