@@ -174,6 +174,14 @@ void RacoonResolver::ResolvePath(const Directive& directive) {
     certificate_path_location_ = directive.location;
   } else if (type.text == "pidfile") {
     config_.pidfile = value.starts_with("/") ? value : std::string(kPidfileDirectory) + value;
+  } else if (type.text == "keylog") {
+    // An ipop-espd extension: racoon has no key log. The file holds every
+    // key, so a name that depends on the working directory is rejected.
+    if (!value.starts_with("/")) {
+      ThrowAt(directive.arguments[1], "path keylog needs an absolute file name, got " + Quote(value) +
+                                          "; write it as \"/var/lib/ipop-esp/keys.log\" or similar");
+    }
+    config_.keylog_file = value;
   } else if (type.text == "include") {
     include_dir_ = value;
   } else if (type.text == "script" || type.text == "backupsa") {
@@ -184,7 +192,7 @@ void RacoonResolver::ResolvePath(const Directive& directive) {
     config_.notices.push_back(notice);
   } else {
     const std::string suggestion = DidYouMean(
-        type.text, {"pre_shared_key", "certificate", "pidfile", "include", "script", "backupsa"});
+        type.text, {"pre_shared_key", "certificate", "pidfile", "keylog", "include", "script", "backupsa"});
     ThrowAt(type,
             "unknown path type " + Quote(type.text) +
                 (suggestion.empty() ? "; use pre_shared_key, certificate or pidfile" : suggestion));

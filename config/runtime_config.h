@@ -106,6 +106,9 @@ struct RuntimeConfig {
   std::string pre_shared_key_file;
   std::string certificate_dir;
   std::string pidfile;
+  // `path keylog "FILE";` (an ipop-espd extension): the Wireshark key log,
+  // as --keylog. Empty when not set.
+  std::string keylog_file;
   ListenConfig listen;
   std::vector<RemoteConfig> remotes;
   std::vector<SainfoConfig> sainfos;

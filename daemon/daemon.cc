@@ -234,14 +234,19 @@ Result<void> Daemon::SetUpIke() {
   if (auto loaded = ike_->LoadCredentials(); !loaded) {
     return std::unexpected(WithContext("credentials", loaded.error()));
   }
-  if (options_.key_log_file) {
-    auto key_log = ike::KeyLog::Open(*options_.key_log_file);
+  // --keylog wins over the configuration's `path keylog`.
+  std::optional<std::string> key_log_file = options_.key_log_file;
+  if (!key_log_file && !configuration_.runtime.keylog_file.empty()) {
+    key_log_file = configuration_.runtime.keylog_file;
+  }
+  if (key_log_file) {
+    auto key_log = ike::KeyLog::Open(*key_log_file);
     if (!key_log) {
       return std::unexpected(key_log.error());
     }
     key_log_ = std::move(*key_log);
     ike_->SetKeyLog(key_log_.get());
-    IPOP_LOG(kWarning) << "--keylog: writing the keys of every ISAKMP SA and ESP SA to " << key_log_->path()
+    IPOP_LOG(kWarning) << "key log: writing the keys of every ISAKMP SA and ESP SA to " << key_log_->path()
                        << "; anyone who can read that file can decrypt this daemon's traffic";
   }
   ike_sockets_->Start(

@@ -294,6 +294,24 @@ TEST(RacoonConfTest, TruncatedSha256Keyword) {
                                                crypto::EspIntegrity::kHmacSha1_96}));
 }
 
+TEST(RacoonConfTest, PathKeylogSetsKeyLogFile) {
+  const RuntimeConfig config = ParseRacoonConfText("path keylog \"/var/lib/ipop-esp/keys.log\";\n",
+                                                   "keylog.conf", LoadOptions{.check_files = false});
+
+  EXPECT_EQ(config.keylog_file, "/var/lib/ipop-esp/keys.log");
+}
+
+TEST(RacoonConfTest, PathKeylogRejectsRelativeName) {
+  try {
+    ParseRacoonConfText("path keylog \"keys.log\";\n", "keylog.conf", LoadOptions{.check_files = false});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "keylog.conf:1:13: path keylog needs an absolute file name, got \"keys.log\"; write it "
+              "as \"/var/lib/ipop-esp/keys.log\" or similar");
+  }
+}
+
 TEST(RacoonConfTest, FindSainfoPrefersExactThenHalfAnonymous) {
   const RuntimeConfig config =
       ParseRacoonConfText(kFullConf, "full.conf", LoadOptions{.check_files = false});

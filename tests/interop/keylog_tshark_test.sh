@@ -17,10 +17,13 @@
 #     received the same bytes.
 #
 # Usage: keylog_tshark_test.sh BIN_DIR [--suite modp1024|modp2048|gcm]
-#                              [--prefix NAME] [--keep]
+#                              [--keylog-from flag|config] [--prefix NAME]
+#                              [--keep]
 #   --suite   modp1024: 3DES/SHA1 IKE and ESP (the IPOP recipe, default)
 #             modp2048: AES-128/SHA2-256 IKE, AES-128/HMAC-SHA2-256-128 ESP
 #             gcm:      AES-128/SHA2-256 IKE, AES-GCM-16/128 ESP
+#   --keylog-from  flag: node a gets `--keylog FILE` (default); config: node
+#             a's racoon.conf gets `path keylog "FILE";` instead
 #   --prefix  prefix of namespaces and interfaces (default ipio-k), at most
 #             10 characters
 #   --keep    keep the work directory (configs, logs, key log, capture)
@@ -37,11 +40,13 @@ if [ -z "$bin_dir" ] || [ "$bin_dir" = "-h" ] || [ "$bin_dir" = "--help" ]; then
 fi
 shift
 suite="modp1024"
+keylog_from="flag"
 prefix="ipio-k"
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --suite) suite="$2"; shift ;;
+    --keylog-from) keylog_from="$2"; shift ;;
     --prefix) prefix="$2"; shift ;;
     --keep) keep=1 ;;
     *) echo "keylog_tshark: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -67,7 +72,8 @@ if [ "${#prefix}" -gt 10 ]; then
   echo "keylog_tshark: --prefix \"$prefix\" is longer than 10 characters" >&2
   exit 2
 fi
-name="keylog-tshark-$suite"
+case "$keylog_from" in flag|config) ;; *) echo "keylog_tshark: --keylog-from must be flag or config" >&2; exit 2 ;; esac
+name="keylog-tshark-$suite-$keylog_from"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "$name: SKIPPED: needs root for network namespaces" >&2
@@ -209,8 +215,10 @@ grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start: $(cat
 for node in a b; do
   dir="$work/$node"
   keylog_args=()
-  if [ "$node" = a ]; then
+  if [ "$node" = a ] && [ "$keylog_from" = flag ]; then
     keylog_args=(--keylog "$dir/keys.log")
+  elif [ "$node" = a ]; then
+    echo "path keylog \"$dir/keys.log\";" >>"$dir/racoon.conf"
   fi
   ip netns exec "$prefix-$node" "$espd" -F -f "$dir/racoon.conf" --setkey "$dir/setkey.conf" \
     --control "$dir/ipop-espd.sock" --tun "$tun_name" "${keylog_args[@]}" 2>"$dir/daemon.log" &
@@ -223,7 +231,7 @@ for node in a b; do
   done
   [ -S "$work/$node/ipop-espd.sock" ] || fail "ipop-espd on node $node did not start"
 done
-grep -q "WARNING: --keylog: writing the keys" "$work/a/daemon.log" ||
+grep -q "WARNING: key log: writing the keys" "$work/a/daemon.log" ||
   fail "node a did not warn at start that it writes keys"
 
 ip netns exec "$prefix-a" ping -n -c 2 -i 0.5 -w 30 "$address_b" >/dev/null ||
