@@ -439,10 +439,13 @@ void IkeService::Engine::HandleDatagram(const Endpoint& local, const Endpoint& r
   }
 }
 
-void IkeService::Engine::Acquire(const esp::AcquireRequest& request) {
+void IkeService::Engine::Acquire(const esp::AcquireRequest& packet_request) {
   if (shut_down_) {
     return;
   }
+  // A tunnel-mode request names the inner packet's addresses, but IKE
+  // negotiates with the peer gateway.
+  const esp::AcquireRequest request = AcquireTowardsGateway(kernel_.ListPolicies(), packet_request);
   if (IsakmpSa* sa = FindEstablishedSa(request.destination)) {
     StartQuickMode(*sa, request);
     return;

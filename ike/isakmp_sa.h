@@ -23,6 +23,7 @@
 #include "ike/nat_detection.h"
 #include "ike/proposal.h"
 #include "ike/sa_attributes.h"
+#include "ike/traffic_selectors.h"
 
 namespace ipop::ike {
 
@@ -91,6 +92,9 @@ struct QuickModeExchange {
   EspTransform chosen;
   Ipv4Address local_address;   // traffic selector addresses (host to host)
   Ipv4Address remote_address;
+  // The subnets of a tunnel-mode exchange; empty in transport mode, where
+  // the two addresses above are the selectors.
+  std::optional<TunnelSelectors> tunnel;
   // From the peer's NAT-OA payloads (RFC 3947 §5.2), when UDP-encapsulated
   // transport mode was chosen: the peer's own address, and our address as
   // the peer sent to it. Inner checksums were computed over these two.

@@ -86,7 +86,8 @@ bool SamePhase1Algorithms(const Phase1Transform& a, const Phase1Transform& b) {
 bool SameEspAlgorithms(const EspTransform& a, const EspTransform& b) {
   return a.cipher == b.cipher && a.key_bits == b.key_bits &&
          SameWireIntegrity(a.integrity, b.integrity) &&
-         a.pfs_group == b.pfs_group && a.udp_encapsulated == b.udp_encapsulated;
+         a.pfs_group == b.pfs_group && a.udp_encapsulated == b.udp_encapsulated &&
+         a.tunnel == b.tunnel;
 }
 
 std::string DescribePhase1(const Phase1Transform& transform) {
@@ -111,6 +112,9 @@ std::string DescribeEsp(const EspTransform& transform) {
   }
   if (transform.udp_encapsulated) {
     text << " UDP-encapsulated";
+  }
+  if (transform.tunnel) {
+    text << " tunnel";
   }
   return text.str();
 }
@@ -145,7 +149,8 @@ Result<Phase1Transform> SelectPhase1(const std::vector<Phase1Transform>& offered
   return Fail(ErrorCode::kNoProposalChosen, detail, kNotifyNoProposalChosen);
 }
 
-std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool udp_encapsulated) {
+std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool udp_encapsulated,
+                                        bool tunnel) {
   std::vector<EspTransform> offer;
   for (size_t i = 0; i < sainfo.ciphers.size(); ++i) {
     EspTransform transform;
@@ -156,6 +161,7 @@ std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool
     }
     transform.pfs_group = sainfo.pfs_group;
     transform.udp_encapsulated = udp_encapsulated;
+    transform.tunnel = tunnel;
     transform.lifetime = sainfo.lifetime;
     if (transform.cipher == crypto::EspCipher::kAesGcm16) {
       // AES-GCM authenticates by itself (RFC 4106 §5).
@@ -172,9 +178,10 @@ std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool
 }
 
 Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
-                               const config::SainfoConfig& sainfo, bool udp_encapsulated) {
+                               const config::SainfoConfig& sainfo, bool udp_encapsulated,
+                               bool tunnel) {
   for (const EspTransform& theirs : offered) {
-    if (theirs.udp_encapsulated != udp_encapsulated) {
+    if (theirs.udp_encapsulated != udp_encapsulated || theirs.tunnel != tunnel) {
       continue;
     }
     if (sainfo.pfs_group && theirs.pfs_group != sainfo.pfs_group) {

@@ -27,7 +27,8 @@ struct EspTransform {
   // kNone for AES-GCM, which carries no Authentication Algorithm attribute.
   crypto::EspIntegrity integrity = crypto::EspIntegrity::kHmacSha1_96;
   std::optional<crypto::DhGroup> pfs_group;
-  bool udp_encapsulated = false;  // UDP-Transport mode after a NAT was detected
+  bool udp_encapsulated = false;  // UDP-encapsulated mode after a NAT was detected
+  bool tunnel = false;            // tunnel mode (RFC 2407 §4.5), else transport mode
   std::chrono::seconds lifetime{3600};
 };
 
@@ -56,16 +57,19 @@ Result<Phase1Transform> SelectPhase1(const std::vector<Phase1Transform>& offered
 // algorithm with every authentication algorithm, in configuration order,
 // except AES-GCM, which is offered once without one. AES without a key
 // length is offered as AES-128.
-std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool udp_encapsulated);
+std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool udp_encapsulated,
+                                        bool tunnel = false);
 
 // Selects the first of the peer's ESP transforms that `sainfo` allows. The
 // PFS group must equal sainfo's pfs_group when it is set; without one the
 // peer's group is accepted. The encapsulation mode must equal
-// `udp_encapsulated`. The initiator's lifetime is accepted as offered. The
-// result carries sainfo's integrity algorithm, so an HMAC-SHA2-256 offer
-// becomes kHmacSha256_96 when sainfo lists hmac_sha256_96.
+// `udp_encapsulated`, and tunnel mode must equal `tunnel`. The initiator's
+// lifetime is accepted as offered. The result carries sainfo's integrity
+// algorithm, so an HMAC-SHA2-256 offer becomes kHmacSha256_96 when sainfo
+// lists hmac_sha256_96.
 Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
-                               const config::SainfoConfig& sainfo, bool udp_encapsulated);
+                               const config::SainfoConfig& sainfo, bool udp_encapsulated,
+                               bool tunnel = false);
 
 }  // namespace ipop::ike
 

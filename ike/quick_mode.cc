@@ -8,7 +8,9 @@
 //
 // Transport mode between two hosts: the IDs are the ID_IPV4_ADDR of the two
 // ISAKMP endpoints, as racoon sends them, and both ESP SAs connect the same
-// two addresses.
+// two addresses. Tunnel mode between two gateways: the IDs are the
+// ID_IPV4_ADDR_SUBNET of the two subnets from the tunnel policy, and the
+// ESP SAs connect the gateways (see traffic_selectors.h).
 #include <cstdio>
 
 #include "base/log.h"
@@ -147,14 +149,33 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   for (const auto& [message_id, running] : sa.quick_modes) {
     const bool in_progress = running.state == QuickModeState::kInitiatorSentHash1 ||
                              running.state == QuickModeState::kResponderSentHash2;
-    if (in_progress && running.remote_address == request.destination) {
+    if (in_progress && running.remote_address == request.destination &&
+        running.outbound_policy_id == request.policy_id) {
       IPOP_LOG(kDebug) << "IPsec-SA request for " << request.destination.ToString()
                        << " ignored: a Quick Mode for it is in progress";
       return;
     }
   }
-  const Ipv4Prefix local_prefix{sa.local.address, 32};
-  const Ipv4Prefix remote_prefix{sa.remote.address, 32};
+  const std::vector<esp::Policy> policies = kernel_.ListPolicies();
+  const std::optional<esp::Policy> policy = FindPolicy(policies, request.policy_id);
+  std::optional<TunnelSelectors> tunnel;
+  uint32_t inbound_policy_id = 0;
+  if (policy && policy->mode == esp::IpsecMode::kTunnel) {
+    tunnel = SelectorsOfPolicy(*policy);
+    auto matched = MatchTunnelPolicies(policies, *tunnel);
+    if (!matched) {
+      IPOP_LOG(kError) << "phase2 negotiation failed: " << matched.error().detail << ". "
+                       << sa.remote.ToString();
+      ++counters_.phase2_failed;
+      return;
+    }
+    inbound_policy_id = matched->inbound_policy_id;
+  } else {
+    inbound_policy_id =
+        FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address, sa.local.address);
+  }
+  const Ipv4Prefix local_prefix = tunnel ? tunnel->local : Ipv4Prefix{sa.local.address, 32};
+  const Ipv4Prefix remote_prefix = tunnel ? tunnel->remote : Ipv4Prefix{sa.remote.address, 32};
   const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix);
   if (sainfo == nullptr) {
     IPOP_LOG(kError) << "phase2 negotiation failed: no sainfo for " << local_prefix.ToString() << " - "
@@ -180,11 +201,11 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   exchange.state = QuickModeState::kInitiatorSentHash1;
   exchange.local_address = sa.local.address;
   exchange.remote_address = sa.remote.address;
+  exchange.tunnel = tunnel;
   exchange.outbound_policy_id = request.policy_id;
-  exchange.inbound_policy_id =
-      FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address, sa.local.address);
+  exchange.inbound_policy_id = inbound_policy_id;
   exchange.inbound_spi = *spi;
-  exchange.offer = BuildEspOffer(*sainfo, sa.nat.any_nat());
+  exchange.offer = BuildEspOffer(*sainfo, sa.nat.any_nat(), tunnel.has_value());
   exchange.nonce_i = crypto::RandomBytes(kNonceSize);
   exchange.iv = PhaseTwoIv(sa, exchange.message_id);
   exchange.started = timers_.Now();
@@ -206,10 +227,15 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   if (exchange.dh) {
     builder.Add(KeyExchangePayload{exchange.dh->public_value()});
   }
-  builder.Add(IdentificationPayload::FromIpv4Address(exchange.local_address));
-  builder.Add(IdentificationPayload::FromIpv4Address(exchange.remote_address));
-  if (sa.natt_in_use && sa.nat.any_nat()) {
-    // The offer is UDP-encapsulated transport mode only.
+  if (tunnel) {
+    builder.Add(IdentificationPayload::FromIpv4Subnet(tunnel->local, tunnel->protocol));
+    builder.Add(IdentificationPayload::FromIpv4Subnet(tunnel->remote, tunnel->protocol));
+  } else {
+    builder.Add(IdentificationPayload::FromIpv4Address(exchange.local_address));
+    builder.Add(IdentificationPayload::FromIpv4Address(exchange.remote_address));
+  }
+  if (sa.natt_in_use && sa.nat.any_nat() && !tunnel) {
+    // RFC 3947 §5.2: NAT-OA goes with UDP-encapsulated transport mode only.
     AddNatOa(sa, builder);
   }
   builder.ReplaceBody(0, ComputeQuickModeHash1(sa.transform.hash, sa.keys.skeyid_a, exchange.message_id,
@@ -273,7 +299,7 @@ Result<void> IkeService::Engine::HandleQuickMode2(IsakmpSa& sa, QuickModeExchang
   }
   exchange.chosen = *ours;
   exchange.outbound_spi = offered->front().spi;
-  if (exchange.chosen.udp_encapsulated) {
+  if (exchange.chosen.udp_encapsulated && !exchange.chosen.tunnel) {
     if (auto read = ReadNatOa(sa, *message, exchange); !read) {
       FailQuickMode(sa, exchange, "the responder's NAT-OA is invalid: " + read.error().detail);
       return {};
@@ -345,6 +371,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   // Without IDs the selectors are the two ISAKMP addresses (RFC 2409 §5.5).
   Ipv4Prefix remote_prefix{sa.remote.address, 32};
   Ipv4Prefix local_prefix{sa.local.address, 32};
+  uint8_t id_protocol = 0;
   const std::vector<const Payload*> ids = message->FindAll(PayloadType::kIdentification);
   if (ids.size() != 0 && ids.size() != 2) {
     return Fail(ErrorCode::kMalformed, "Quick Mode carries " + std::to_string(ids.size()) + " ID payloads",
@@ -363,6 +390,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
     }
     remote_prefix = *remote_selector;
     local_prefix = *local_selector;
+    id_protocol = id_ci->protocol_id;
   }
   IPOP_LOG(kInfo) << "respond new phase 2 negotiation: " << sa.local.ToString() << "<=>" << sa.remote.ToString();
 
@@ -371,14 +399,28 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   Result<EspTransform> chosen = Fail(ErrorCode::kNoProposalChosen,
                                      "no sainfo for " + local_prefix.ToString() + " - " + remote_prefix.ToString(),
                                      kNotifyNoProposalChosen);
+  // The initiator's first transform sets the mode; our policies must
+  // cover the subnets it proposes for tunnel mode.
+  const bool tunnel = offered && offered->front().value.tunnel;
+  const TunnelSelectors selectors{.local = local_prefix,
+                                  .remote = remote_prefix,
+                                  .protocol = id_protocol,
+                                  .local_gateway = sa.local.address,
+                                  .remote_gateway = sa.remote.address};
+  Result<TunnelPolicies> tunnel_policies = TunnelPolicies{};
+  if (tunnel) {
+    tunnel_policies = MatchTunnelPolicies(kernel_.ListPolicies(), selectors);
+  }
   if (!offered) {
     chosen = std::unexpected(offered.error());
+  } else if (!tunnel_policies) {
+    chosen = std::unexpected(tunnel_policies.error());
   } else if (sainfo != nullptr) {
     std::vector<EspTransform> values;
     for (const OfferedEspTransform& entry : *offered) {
       values.push_back(entry.value);
     }
-    chosen = SelectEsp(values, *sainfo, sa.nat.any_nat());
+    chosen = SelectEsp(values, *sainfo, sa.nat.any_nat(), tunnel);
   }
   if (!chosen) {
     ++counters_.phase2_failed;
@@ -404,13 +446,19 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   exchange.state = QuickModeState::kResponderSentHash2;
   exchange.local_address = sa.local.address;
   exchange.remote_address = sa.remote.address;
-  exchange.outbound_policy_id = FindPolicyId(kernel_, esp::PolicyDirection::kOut, sa.local.address,
-                                             sa.remote.address);
-  exchange.inbound_policy_id = FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address,
-                                            sa.local.address);
+  if (tunnel) {
+    exchange.tunnel = selectors;
+    exchange.outbound_policy_id = tunnel_policies->outbound_policy_id;
+    exchange.inbound_policy_id = tunnel_policies->inbound_policy_id;
+  } else {
+    exchange.outbound_policy_id = FindPolicyId(kernel_, esp::PolicyDirection::kOut, sa.local.address,
+                                               sa.remote.address);
+    exchange.inbound_policy_id = FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address,
+                                              sa.local.address);
+  }
   exchange.chosen = *chosen;
   exchange.outbound_spi = chosen_offer->spi;
-  if (exchange.chosen.udp_encapsulated) {
+  if (exchange.chosen.udp_encapsulated && !tunnel) {
     if (auto read = ReadNatOa(sa, *message, exchange); !read) {
       return read;
     }
@@ -460,7 +508,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   for (const Payload* id : ids) {
     builder.AddRaw(PayloadType::kIdentification, id->body);
   }
-  if (exchange.chosen.udp_encapsulated) {
+  if (exchange.chosen.udp_encapsulated && !tunnel) {
     // RFC 3947 §5.2: the responder sends NAT-OA when it chose
     // UDP-encapsulated transport mode.
     AddNatOa(sa, builder);
@@ -605,7 +653,7 @@ esp::EspSaConfig IkeService::Engine::MakeEspSaConfig(const IsakmpSa& sa, const Q
   config.source = inbound ? exchange.remote_address : exchange.local_address;
   config.destination = inbound ? exchange.local_address : exchange.remote_address;
   config.inbound = inbound;
-  config.mode = esp::IpsecMode::kTransport;
+  config.mode = chosen.tunnel ? esp::IpsecMode::kTunnel : esp::IpsecMode::kTransport;
   config.cipher = chosen.cipher;
   config.aes_key_bits = chosen.cipher == crypto::EspCipher::k3desCbc ? 0 : chosen.key_bits;
   config.integrity = chosen.integrity;
@@ -618,7 +666,7 @@ esp::EspSaConfig IkeService::Engine::MakeEspSaConfig(const IsakmpSa& sa, const Q
   if (chosen.udp_encapsulated) {
     config.encapsulation = inbound ? esp::UdpEncapsulation{sa.remote.port, sa.local.port}
                                    : esp::UdpEncapsulation{sa.local.port, sa.remote.port};
-    if (inbound) {
+    if (inbound && !chosen.tunnel) {
       // The peer's transport checksums cover the addresses it used, which
       // the NAT rewrote (RFC 3948 §3.1.2).
       config.original_source = exchange.peer_original_address;
@@ -668,7 +716,8 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
         exchange.inbound_installed = true;
       }
     }
-    IPOP_LOG(kInfo) << "IPsec-SA established: ESP/Transport " << sa.local.ToString() << "->"
+    IPOP_LOG(kInfo) << "IPsec-SA established: ESP/" << (exchange.chosen.tunnel ? "Tunnel " : "Transport ")
+                    << sa.local.ToString() << "->"
                     << sa.remote.ToString() << " spi=" << SpiText(spi);
     if (key_log_ != nullptr) {
       key_log_->AddEspSa(MakeEspSaConfig(sa, exchange, inbound));

@@ -189,6 +189,40 @@ struct EspAttributeState {
   uint64_t life_type = kIpsecLifeTypeSeconds;
 };
 
+// Sets the mode flags of `transform` from an Encapsulation Mode value
+// (RFC 2407 §4.5, RFC 3947 §5.2 and the draft values); false for others.
+bool ApplyEncapsulationMode(uint64_t value, EspTransform& transform) {
+  switch (value) {
+    case kEncapsulationTunnel:
+    case kEncapsulationTransport:
+    case kEncapsulationUdpTunnel:
+    case kEncapsulationUdpTransport:
+    case kEncapsulationUdpTunnelDraft:
+    case kEncapsulationUdpTransportDraft:
+      break;
+    default:
+      return false;
+  }
+  transform.tunnel = value == kEncapsulationTunnel || value == kEncapsulationUdpTunnel ||
+                     value == kEncapsulationUdpTunnelDraft;
+  transform.udp_encapsulated = value != kEncapsulationTunnel && value != kEncapsulationTransport;
+  return true;
+}
+
+// Returns the Encapsulation Mode value for `transform`. `udp_transport_mode`
+// is 4 for RFC 3947 or 61444 for the drafts, and tunnel mode uses the
+// value of the same version.
+uint16_t EncapsulationModeValue(const EspTransform& transform, uint16_t udp_transport_mode) {
+  if (!transform.udp_encapsulated) {
+    return transform.tunnel ? kEncapsulationTunnel : kEncapsulationTransport;
+  }
+  if (!transform.tunnel) {
+    return udp_transport_mode;
+  }
+  return udp_transport_mode == kEncapsulationUdpTransportDraft ? kEncapsulationUdpTunnelDraft
+                                                               : kEncapsulationUdpTunnel;
+}
+
 // Applies one attribute; false when it names something we do not implement.
 bool ApplyEspAttribute(const DataAttribute& attribute, EspAttributeState& state) {
   const std::optional<uint64_t> value = attribute.AsInteger();
@@ -209,10 +243,7 @@ bool ApplyEspAttribute(const DataAttribute& attribute, EspAttributeState& state)
       return state.transform.pfs_group.has_value();
     case kIpsecAttributeEncapsulationMode:
       state.mode_seen = true;
-      state.transform.udp_encapsulated =
-          *value == kEncapsulationUdpTransport || *value == kEncapsulationUdpTransportDraft;
-      // Tunnel modes are not implemented.
-      return *value == kEncapsulationTransport || state.transform.udp_encapsulated;
+      return ApplyEncapsulationMode(*value, state.transform);
     case kIpsecAttributeAuthenticationAlgorithm: {
       const std::optional<crypto::EspIntegrity> integrity = EspIntegrityFromWire(*value);
       if (!integrity) {
@@ -244,7 +275,7 @@ std::optional<EspTransform> DecodeEspTransform(const Transform& wire) {
   }
   EspTransform& result = state.transform;
   // RFC 2407 §4.5 leaves the default mode to the host; we accept only an
-  // explicit transport mode.
+  // explicit mode.
   if (!state.mode_seen) {
     return std::nullopt;
   }
@@ -347,8 +378,7 @@ SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi,
     wire.attributes.push_back(DataAttribute::Basic(kIpsecAttributeSaLifeType, kIpsecLifeTypeSeconds));
     wire.attributes.push_back(Duration(kIpsecAttributeSaLifeDuration, transform.lifetime));
     wire.attributes.push_back(DataAttribute::Basic(
-        kIpsecAttributeEncapsulationMode,
-        transform.udp_encapsulated ? udp_transport_mode : kEncapsulationTransport));
+        kIpsecAttributeEncapsulationMode, EncapsulationModeValue(transform, udp_transport_mode)));
     if (transform.integrity != crypto::EspIntegrity::kNone) {
       wire.attributes.push_back(DataAttribute::Basic(kIpsecAttributeAuthenticationAlgorithm,
                                                      EspIntegrityToWire(transform.integrity)));

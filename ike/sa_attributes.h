@@ -46,7 +46,9 @@ SaPayload EncodePhase1Reply(const Transform& chosen);
 // Builds a Quick Mode SA with one ESP proposal carrying `spi` and one
 // transform per entry.
 // `udp_transport_mode` is the Encapsulation Mode value written for
-// UDP-encapsulated transforms: 4 with RFC 3947, 61444 with the drafts.
+// UDP-encapsulated transport-mode transforms: 4 with RFC 3947, 61444 with
+// the drafts. UDP-encapsulated tunnel-mode transforms get 3 or 61443 to
+// match.
 SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi,
                       uint16_t udp_transport_mode = kEncapsulationUdpTransport);
 

@@ -21,15 +21,14 @@ Result<KernelPolicy> ToKernelPolicy(const Policy& policy, uint32_t priority) {
   kernel.priority = priority;
   switch (policy.action) {
     case PolicyAction::kIpsec:
-      if (policy.mode == IpsecMode::kTunnel) {
-        return Fail(ErrorCode::kUnsupported,
-                    "tunnel mode is not supported by the fail-closed guard: " +
-                        DescribePolicy(kernel) + " from " + policy.origin);
-      }
       // "use", "unique" and "default" send in clear while no SA exists, so
-      // only "require" gets a template that blocks.
+      // only "require" gets a template that blocks. A kernel without ESP
+      // never has the SA either template asks for, so both block.
       if (policy.level == IpsecLevel::kRequire) {
-        kernel.esp_template = MakeRequiredEspTransportTemplate();
+        kernel.esp_template =
+            policy.mode == IpsecMode::kTunnel
+                ? MakeRequiredEspTunnelTemplate(policy.tunnel_source, policy.tunnel_destination)
+                : MakeRequiredEspTransportTemplate();
       }
       kernel.action = XFRM_POLICY_ALLOW;
       break;

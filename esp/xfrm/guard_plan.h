@@ -22,8 +22,8 @@ std::string DescribePolicy(const KernelPolicy& policy);
 bool SameKey(const KernelPolicy& a, const KernelPolicy& b);
 
 // Maps SPD entries to kernel policies with priorities base_priority + n in
-// SPD order, and with index 0 (unassigned). Rejects tunnel mode, more
-// entries than kGuardIndexSlots, and two entries with the same key.
+// SPD order, and with index 0 (unassigned). Rejects more entries than
+// kGuardIndexSlots and two entries with the same key.
 Result<std::vector<KernelPolicy>> ToKernelPolicies(const std::vector<Policy>& policies,
                                                    uint32_t base_priority);
 

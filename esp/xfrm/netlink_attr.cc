@@ -71,6 +71,14 @@ xfrm_user_tmpl MakeRequiredEspTransportTemplate() {
   return tmpl;
 }
 
+xfrm_user_tmpl MakeRequiredEspTunnelTemplate(Ipv4Address source, Ipv4Address destination) {
+  xfrm_user_tmpl tmpl = MakeRequiredEspTransportTemplate();
+  tmpl.mode = XFRM_MODE_TUNNEL;
+  tmpl.saddr.a4 = htonl(source.value());
+  tmpl.id.daddr.a4 = htonl(destination.value());
+  return tmpl;
+}
+
 uint8_t ToXfrmDirection(PolicyDirection direction) {
   switch (direction) {
     case PolicyDirection::kIn:

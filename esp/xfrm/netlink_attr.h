@@ -33,6 +33,9 @@ xfrm_lifetime_cfg MakeUnlimitedLifetime();
 // A template that requires an ESP transport-mode SA between any addresses
 // with any algorithm (the "esp/transport//require" of setkey).
 xfrm_user_tmpl MakeRequiredEspTransportTemplate();
+// A template that requires an ESP tunnel-mode SA from `source` to
+// `destination` (the "esp/tunnel/SOURCE-DESTINATION/require" of setkey).
+xfrm_user_tmpl MakeRequiredEspTunnelTemplate(Ipv4Address source, Ipv4Address destination);
 
 // Maps a setkey direction to XFRM_POLICY_IN, XFRM_POLICY_OUT or
 // XFRM_POLICY_FWD.

@@ -50,15 +50,13 @@ KernelPolicy ToKernelPolicy(const Policy& policy, uint32_t reqid) {
       break;
   }
   kernel.action = XFRM_POLICY_ALLOW;
-  xfrm_user_tmpl tmpl = MakeRequiredEspTransportTemplate();
+  xfrm_user_tmpl tmpl =
+      policy.mode == IpsecMode::kTunnel
+          ? MakeRequiredEspTunnelTemplate(policy.tunnel_source, policy.tunnel_destination)
+          : MakeRequiredEspTransportTemplate();
   tmpl.reqid = reqid;
   // "use" sends in clear while no SA exists; the other levels require one.
   tmpl.optional = policy.level == IpsecLevel::kUse ? 1 : 0;
-  if (policy.mode == IpsecMode::kTunnel) {
-    tmpl.mode = XFRM_MODE_TUNNEL;
-    tmpl.saddr.a4 = htonl(policy.tunnel_source.value());
-    tmpl.id.daddr.a4 = htonl(policy.tunnel_destination.value());
-  }
   kernel.esp_template = tmpl;
   return kernel;
 }

@@ -185,16 +185,84 @@ TEST(ProposalTest, TruncatedSha256NegotiatesAsSha256) {
   EXPECT_FALSE(SelectEsp({received}, sainfo, false).has_value());
 }
 
-TEST(ProposalTest, TunnelModeTransformIsUnusable) {
-  // The racoon ESP SA with Encapsulation Mode 1 (tunnel) instead of 2.
-  Bytes body = HexToBytes(kRacoonEspSa);
-  ASSERT_EQ(body[39], std::byte{0x02});
-  body[39] = std::byte{0x01};
-  auto payload = ParseSaPayload(body);
-  ASSERT_TRUE(payload.has_value());
-  auto decoded = DecodeEspSa(*payload);
-  ASSERT_FALSE(decoded.has_value());
-  EXPECT_EQ(decoded.error().code, ErrorCode::kNoProposalChosen);
+// Encapsulation Mode values: RFC 2407 §4.5 (1 tunnel, 2 transport),
+// RFC 3947 §5.2 (3 and 4 UDP-encapsulated) and the drafts' 61443 and 61444.
+TEST(ProposalTest, EncapsulationModesDecode) {
+  struct Case {
+    uint8_t high;
+    uint8_t low;
+    bool usable;
+    bool tunnel;
+    bool udp_encapsulated;
+  };
+  const Case cases[] = {
+      {0x00, 0x01, true, true, false},  {0x00, 0x02, true, false, false},
+      {0x00, 0x03, true, true, true},   {0x00, 0x04, true, false, true},
+      {0xf0, 0x03, true, true, true},   {0xf0, 0x04, true, false, true},
+      {0x00, 0x05, false, false, false}, {0x00, 0x00, false, false, false},
+  };
+  for (const Case& test_case : cases) {
+    SCOPED_TRACE(std::to_string(test_case.high * 256 + test_case.low));
+    // The racoon ESP SA with another value in its Encapsulation Mode
+    // attribute (the last two bytes of "80040002").
+    Bytes body = HexToBytes(kRacoonEspSa);
+    ASSERT_EQ(body[38], std::byte{0x00});
+    ASSERT_EQ(body[39], std::byte{0x02});
+    body[38] = std::byte{test_case.high};
+    body[39] = std::byte{test_case.low};
+    auto payload = ParseSaPayload(body);
+    ASSERT_TRUE(payload.has_value());
+
+    auto decoded = DecodeEspSa(*payload);
+
+    if (!test_case.usable) {
+      ASSERT_FALSE(decoded.has_value());
+      EXPECT_EQ(decoded.error().code, ErrorCode::kNoProposalChosen);
+      continue;
+    }
+    ASSERT_TRUE(decoded.has_value()) << ToString(decoded.error());
+    EXPECT_EQ(decoded->front().value.tunnel, test_case.tunnel);
+    EXPECT_EQ(decoded->front().value.udp_encapsulated, test_case.udp_encapsulated);
+  }
+}
+
+TEST(ProposalTest, TunnelModesEncode) {
+  const config::SainfoConfig sainfo = RacoonSainfo();
+  struct Case {
+    bool udp_encapsulated;
+    uint16_t udp_transport_mode;
+    const char* attribute;  // Encapsulation Mode as a TV attribute
+  };
+  const Case cases[] = {
+      {false, kEncapsulationUdpTransport, "80040001"},
+      {true, kEncapsulationUdpTransport, "80040003"},
+      {true, kEncapsulationUdpTransportDraft, "8004f003"},
+  };
+  for (const Case& test_case : cases) {
+    SCOPED_TRACE(test_case.attribute);
+    const std::vector<EspTransform> offer =
+        BuildEspOffer(sainfo, test_case.udp_encapsulated, /*tunnel=*/true);
+    ASSERT_EQ(offer.size(), 1u);
+    EXPECT_TRUE(offer[0].tunnel);
+
+    const std::string encoded =
+        ToHex(EncodeBody(EncodeEspSa(offer, 0x1234, test_case.udp_transport_mode)));
+
+    EXPECT_NE(encoded.find(test_case.attribute), std::string::npos) << encoded;
+  }
+}
+
+TEST(ProposalTest, EspSelectionChecksMode) {
+  const config::SainfoConfig sainfo = RacoonSainfo();
+  const EspTransform tunnel = BuildEspOffer(sainfo, false, /*tunnel=*/true).front();
+  const EspTransform transport = BuildEspOffer(sainfo, false).front();
+
+  EXPECT_FALSE(SelectEsp({tunnel}, sainfo, false).has_value());
+  EXPECT_FALSE(SelectEsp({transport}, sainfo, false, /*tunnel=*/true).has_value());
+  auto chosen = SelectEsp({transport, tunnel}, sainfo, false, /*tunnel=*/true);
+  ASSERT_TRUE(chosen.has_value());
+  EXPECT_TRUE(chosen->tunnel);
+  EXPECT_FALSE(SameEspAlgorithms(tunnel, transport));
 }
 
 }  // namespace

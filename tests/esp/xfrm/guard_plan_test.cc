@@ -1,5 +1,7 @@
 #include "esp/xfrm/guard_plan.h"
 
+#include <arpa/inet.h>
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -82,15 +84,25 @@ TEST(GuardPlan, ActionsPerSpdEntry) {
   EXPECT_EQ((*plan)[3].action, XFRM_POLICY_BLOCK);
 }
 
-TEST(GuardPlan, RejectsTunnelMode) {
+TEST(GuardPlan, TunnelModeGetsTunnelTemplate) {
   std::vector<Policy> policies = OverlayPair();
   policies[1].mode = IpsecMode::kTunnel;
+  policies[1].tunnel_source = *Ipv4Address::Parse("192.0.2.2");
+  policies[1].tunnel_destination = *Ipv4Address::Parse("192.0.2.1");
 
   Result<std::vector<KernelPolicy>> plan = ToKernelPolicies(policies, 0);
 
-  ASSERT_FALSE(plan.has_value());
-  EXPECT_EQ(plan.error().code, ErrorCode::kUnsupported);
-  EXPECT_NE(plan.error().detail.find("setkey.conf:1"), std::string::npos);
+  ASSERT_TRUE(plan.has_value()) << ToString(plan.error());
+  ASSERT_TRUE((*plan)[1].esp_template.has_value());
+  const xfrm_user_tmpl& tmpl = *(*plan)[1].esp_template;
+  EXPECT_EQ(tmpl.mode, XFRM_MODE_TUNNEL);
+  EXPECT_EQ(tmpl.optional, 0);
+  EXPECT_EQ(tmpl.id.proto, 50);
+  // Network byte order, as the kernel reads xfrm_address_t.
+  EXPECT_EQ(ntohl(tmpl.saddr.a4), 0xc0000202u);
+  EXPECT_EQ(ntohl(tmpl.id.daddr.a4), 0xc0000201u);
+  ASSERT_TRUE((*plan)[0].esp_template.has_value());
+  EXPECT_EQ((*plan)[0].esp_template->mode, XFRM_MODE_TRANSPORT);
 }
 
 TEST(GuardPlan, RejectsDuplicateSelector) {
