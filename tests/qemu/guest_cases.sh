@@ -61,7 +61,7 @@ teardown_topology() {
     ip netns del "ipqemu-$ns" 2>/dev/null
   done
   rm -rf /tmp/switch.pcap /tmp/tcpdump.log /tmp/www-* /tmp/received-* /tmp/daemon-* /tmp/sa-*.txt /tmp/xfrm-*.txt \
-    /run/ipqemu-*.sock
+    /run/ipqemu-*.sock /tmp/charon*.log /run/charon.vici /var/run/charon.pid
 }
 
 stop_capture() {
@@ -334,6 +334,69 @@ case_kill_during_transfer() {
   trap - EXIT
 }
 
+# --- Cases: ipop-espd against strongSwan's charon ----------------------------------
+
+show_charon_logs() {
+  show_daemon_logs
+  if [ -f /tmp/charon.log ]; then
+    echo "--- last lines of charon's log on node b"
+    tail -n 30 /tmp/charon.log
+  fi
+  ip -n ipqemu-b xfrm state | grep -v -E "^[[:space:]]+(enc|auth|aead)" | sed 's/^/  node b XFRM: /'
+}
+
+# Node a runs ipop-espd with userspace ESP, node b charon with Linux's ESP
+# (kernel-netlink). $2 is ipop-espd's role: as initiator node a's ping
+# starts IKE, as responder node b's ping hits charon's trap policy.
+case_charon() {
+  proposal="$1" role="$2"
+  if [ ! -x /usr/lib/ipsec/charon ]; then
+    echo "SKIP: charon is not in the initramfs (install strongswan-charon on the host)"
+    exit 77
+  fi
+  setup_topology
+  trap show_charon_logs EXIT
+  start_daemon a "$proposal" userspace
+  mkdir -p /var/run
+  STRONGSWAN_CONF=/test/b/charon/strongswan.conf /usr/sbin/ip netns exec ipqemu-b /usr/lib/ipsec/charon \
+    >/tmp/charon-stdout.log 2>&1 &
+  for _ in $(seq 100); do
+    [ -S /run/charon.vici ] && break
+    sleep 0.2
+  done
+  [ -S /run/charon.vici ] || fail "charon opened no vici socket: $(tail -n 5 /tmp/charon-stdout.log)"
+
+  in_ns b env STRONGSWAN_CONF=/test/b/charon/strongswan.conf SWANCTL_DIR=/test/b/charon/swanctl swanctl --load-all --uri unix:///run/charon.vici \
+    --file "/test/b/charon/swanctl/swanctl-$proposal.conf" >/tmp/charon-load.log 2>&1 ||
+    fail "swanctl --load-all failed: $(tail -n 5 /tmp/charon-load.log)"
+
+  if [ "$role" = initiator ]; then
+    ping_peer a "$address_b" 60
+    ping_peer b "$address_a" 20
+  else
+    ping_peer b "$address_a" 60
+    ping_peer a "$address_b" 20
+  fi
+  transfer b a "$address_b"
+  transfer a b "$address_a"
+
+  in_ns a ipop-esp --control /run/ipqemu-a.sock sa >/tmp/sa-a.txt
+  sed 's/^/  node a: /' /tmp/sa-a.txt
+  grep -q " transport .* userspace[[:space:]]*\$" /tmp/sa-a.txt || fail "node a has no userspace ESP SA"
+
+  # charon's two SAs are in node b's kernel, and their counters show the traffic.
+  ip -n ipqemu-b -s xfrm state >/tmp/xfrm-b.txt
+  states="$(grep -c "^src" /tmp/xfrm-b.txt || true)"
+  [ "$states" -eq 2 ] || fail "node b's kernel has $states XFRM states from charon, expected 2"
+  grep -A1 "lifetime current" /tmp/xfrm-b.txt | sed 's/^/  node b XFRM: /'
+  if [ "$role" = initiator ]; then
+    grep -q "IKE_SA ipop\[[0-9]*\] established" /tmp/charon.log || fail "charon logged no established IKE_SA"
+  fi
+  grep -q "CHILD_SA ipop{[0-9]*} established" /tmp/charon.log || fail "charon logged no established CHILD_SA"
+  check_capture
+  trap - EXIT
+}
+
 # --- Runner ------------------------------------------------------------------------
 
 run_case() {
@@ -377,6 +440,8 @@ run_all_cases() {
     case_daemons aes-sha256-96 kernel userspace check_sha256_96_sas
   run_selected_case daemons_kernel_userspace_natt \
     case_daemons aes-sha256-natt kernel userspace check_udp_encapsulated_sas
+  run_selected_case charon_initiator_3des-sha1 case_charon 3des-sha1 initiator
+  run_selected_case charon_responder_aes-gcm case_charon aes-gcm responder
   run_selected_case kill_during_transfer_userspace case_kill_during_transfer userspace
   run_selected_case kill_during_transfer_kernel case_kill_during_transfer kernel
   if [ -z "$failed_cases" ]; then

@@ -86,6 +86,73 @@ spdadd $address_b/32 $address_a/32 any -P $([ "$node" = a ] && echo in || echo o
 EOF
 done
 
+# Node b can run strongSwan's charon instead of ipop-espd: the same
+# certificate, and one swanctl file per ESP proposal, each with one
+# connection, so that charon as responder has only that proposal to choose.
+declare -A charon_esp=(
+  [3des-sha1]="3des-sha1-modp1024"
+  [aes-sha256]="aes128-sha256-modp1024"
+  [aes-gcm]="aes128gcm16-modp1024"
+)
+charon_dir="$host_dir/b/charon"
+mkdir -p "$charon_dir/swanctl"/{x509,x509ca,private}
+cp "$host_dir/b/certs/cert.pem" "$charon_dir/swanctl/x509/node-b.pem"
+cp "$host_dir/b/certs/key.pem" "$charon_dir/swanctl/private/node-b.pem"
+cp "$host_dir/ca/rootCA.pem" "$charon_dir/swanctl/x509ca/rootCA.pem"
+cat >"$charon_dir/strongswan.conf" <<EOF
+charon {
+  load_modular = no
+  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints gmp aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici
+  install_routes = no
+  filelog {
+    guest {
+      path = /tmp/charon.log
+      time_format = %T
+      append = no
+      flush_line = yes
+      default = 1
+      ike = 2
+      knl = 2
+    }
+  }
+  plugins {
+    vici {
+      socket = unix:///run/charon.vici
+    }
+  }
+}
+EOF
+for proposal in "${!charon_esp[@]}"; do
+  cat >"$charon_dir/swanctl/swanctl-$proposal.conf" <<EOF
+connections {
+  ipop {
+    version = 1
+    local_addrs = $address_b
+    remote_addrs = $address_a
+    proposals = 3des-sha1-modp1024
+    fragmentation = no
+    local {
+      auth = pubkey
+      certs = node-b.pem
+      id = "CN=$address_b"
+    }
+    remote {
+      auth = pubkey
+      id = "CN=$address_a"
+      cacerts = rootCA.pem
+    }
+    children {
+      ipop {
+        mode = transport
+        esp_proposals = ${charon_esp[$proposal]}
+        start_action = trap
+      }
+    }
+  }
+}
+EOF
+done
+
 cat >"$host_dir/nodes.sh" <<EOF
 address_a=$address_a
 address_b=$address_b

@@ -13,7 +13,7 @@
 # Usage: run_guest.sh BIN_DIR [options]
 #   BIN_DIR               directory holding ipop-espd and ipop-esp
 #   --cache DIR           kernel package cache (default BIN_DIR/../qemu-cache)
-#   --timeout SECONDS     limit for the whole guest run (default 300)
+#   --timeout SECONDS     limit for the whole guest run (default 480)
 #   --keep                keep the work directory (initramfs, console log)
 #   --cases NAME,...      run only these guest cases (names as printed in
 #                         the IPQEMU-CASE lines)
@@ -28,7 +28,7 @@ bin_dir="${1:?usage: run_guest.sh BIN_DIR [--cache DIR] [--timeout SECONDS] [--k
 shift
 bin_dir="$(cd "$bin_dir" && pwd)"
 cache="$(dirname "$bin_dir")/qemu-cache"
-timeout_seconds=300
+timeout_seconds=480
 keep=0
 cases=""
 
@@ -190,6 +190,23 @@ copy_with_libraries "$ip_tool" /usr/sbin/ip
 copy_with_libraries "$tcpdump_tool" /usr/bin/tcpdump
 copy_with_libraries "$bin_dir/ipop-espd" /usr/local/bin/ipop-espd
 copy_with_libraries "$bin_dir/ipop-esp" /usr/local/bin/ipop-esp
+
+# strongSwan's charon with its kernel-netlink plugin, for the charon_* cases
+# (tools/install-deps.sh installs it; without it those cases print SKIP).
+# charon loads its plugins with dlopen, so ldd of charon does not list them.
+readonly charon_plugins=(random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints gmp
+  aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici)
+if [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; then
+  copy_with_libraries /usr/lib/ipsec/charon /usr/lib/ipsec/charon
+  copy_with_libraries "$(command -v swanctl)" /usr/sbin/swanctl
+  for plugin in "${charon_plugins[@]}"; do
+    copy_with_libraries "/usr/lib/ipsec/plugins/libstrongswan-$plugin.so" \
+      "/usr/lib/ipsec/plugins/libstrongswan-$plugin.so"
+  done
+  echo "  charon from $(dpkg-query -W -f='${Package} ${Version}' strongswan-charon 2>/dev/null)"
+else
+  echo "  charon not found: the charon_* cases will print SKIP"
+fi
 
 # tcpdump looks up the user it runs as, even with -Z root.
 echo "root:x:0:0:root:/:/bin/sh" >"$initramfs_root/etc/passwd"
