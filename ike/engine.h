@@ -144,6 +144,9 @@ class IkeService::Engine {
 
   // ---- informational.cc ----
   void HandleInformational(IsakmpSa* sa, const Message& message, const Endpoint& remote);
+  // Logs and counts the payloads of an Informational sent without
+  // encryption. `sa` is the SA its cookies name, or null.
+  void HandleUnprotectedInformational(IsakmpSa* sa, const Message& message, const Endpoint& remote);
   void HandleNotification(IsakmpSa* sa, const NotificationPayload& notification, bool authenticated,
                           const Endpoint& remote);
   void HandleDelete(IsakmpSa& sa, const DeletePayload& deletion);

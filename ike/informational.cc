@@ -35,21 +35,7 @@ Bytes CookiePair(const Cookie& cookie_i, const Cookie& cookie_r) {
 
 void IkeService::Engine::HandleInformational(IsakmpSa* sa, const Message& message, const Endpoint& remote) {
   if (!message.header().encrypted()) {
-    // An unprotected notify may come from anyone, so it is logged and
-    // never acted on.
-    const std::vector<const Payload*> notifications = message.FindAll(PayloadType::kNotification);
-    if (notifications.empty()) {
-      Drop("malformed message", remote, "unprotected Informational without a notify");
-      return;
-    }
-    for (const Payload* payload : notifications) {
-      auto notification = ParseNotificationPayload(payload->body);
-      if (!notification) {
-        Drop("malformed message", remote, notification.error().detail);
-        continue;
-      }
-      HandleNotification(sa, *notification, /*authenticated=*/false, remote);
-    }
+    HandleUnprotectedInformational(sa, message, remote);
     return;
   }
   if (sa == nullptr || !sa->keys_ready || remote.address != sa->remote.address) {
@@ -112,6 +98,31 @@ void IkeService::Engine::HandleInformational(IsakmpSa* sa, const Message& messag
   }
 }
 
+void IkeService::Engine::HandleUnprotectedInformational(IsakmpSa* sa, const Message& message,
+                                                        const Endpoint& remote) {
+  // Anyone can send an unprotected Delete or notify, so neither is acted
+  // on. A Delete without protection is only logged, as racoon does.
+  const std::vector<const Payload*> deletions = message.FindAll(PayloadType::kDelete);
+  if (!deletions.empty()) {
+    const uint64_t count = ++counters_.drops["unprotected delete"];
+    IPOP_LOG(kWarning) << "unprotected Delete received from " << remote.ToString() << "; ignored (" << count
+                       << " so far)";
+  }
+  const std::vector<const Payload*> notifications = message.FindAll(PayloadType::kNotification);
+  if (notifications.empty() && deletions.empty()) {
+    Drop("malformed message", remote, "unprotected Informational without a notify or Delete");
+    return;
+  }
+  for (const Payload* payload : notifications) {
+    auto notification = ParseNotificationPayload(payload->body);
+    if (!notification) {
+      Drop("malformed message", remote, notification.error().detail);
+      continue;
+    }
+    HandleNotification(sa, *notification, /*authenticated=*/false, remote);
+  }
+}
+
 void IkeService::Engine::HandleNotification(IsakmpSa* sa, const NotificationPayload& notification,
                                             bool authenticated, const Endpoint& remote) {
   const uint16_t type = notification.notify_type;
@@ -119,6 +130,11 @@ void IkeService::Engine::HandleNotification(IsakmpSa* sa, const NotificationPayl
     IPOP_LOG(kWarning) << "unprotected notification " << NotifyTypeName(type) << " received from "
                        << remote.ToString() << "; ignored";
     ++counters_.drops["unprotected notification"];
+    // During phase 1 an error notify is often the only hint why the peer
+    // stopped answering, so the time-out message repeats it.
+    if (sa != nullptr && sa->state != Phase1State::kEstablished && type < kFirstStatusNotifyType) {
+      sa->last_error = "unprotected notification " + std::string(NotifyTypeName(type)) + " from the peer";
+    }
     return;
   }
   if (type == kNotifyInitialContact && sa != nullptr) {
