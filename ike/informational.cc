@@ -101,7 +101,8 @@ void IkeService::Engine::HandleInformational(IsakmpSa* sa, const Message& messag
 void IkeService::Engine::HandleUnprotectedInformational(IsakmpSa* sa, const Message& message,
                                                         const Endpoint& remote) {
   // Anyone can send an unprotected Delete or notify, so neither is acted
-  // on. A Delete without protection is only logged, as racoon does.
+  // on. A Delete without protection is only logged, as racoon
+  // (ipsec-tools) does.
   const std::vector<const Payload*> deletions = message.FindAll(PayloadType::kDelete);
   if (!deletions.empty()) {
     const uint64_t count = ++counters_.drops["unprotected delete"];
@@ -131,7 +132,7 @@ void IkeService::Engine::HandleNotification(IsakmpSa* sa, const NotificationPayl
                        << remote.ToString() << "; ignored";
     ++counters_.drops["unprotected notification"];
     // During phase 1 an error notify is often the only hint why the peer
-    // stopped answering, so the time-out message repeats it.
+    // stopped replying, so the time-out message repeats it.
     if (sa != nullptr && sa->state != Phase1State::kEstablished && type < kFirstStatusNotifyType) {
       sa->last_error = "unprotected notification " + std::string(NotifyTypeName(type)) + " from the peer";
     }

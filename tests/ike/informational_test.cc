@@ -1,7 +1,7 @@
 // Informational exchanges (RFC 2409 §5.7) and INITIAL-CONTACT (RFC 2407
-// §4.6.3.3) between two in-memory peers: unprotected Delete and notify
-// payloads are logged and never acted on, and DPD removes the SAs of a
-// peer that restarted behind a NAT and came back on a new port.
+// §4.6.3.3) between two in-memory peers. Unprotected Delete and notify
+// payloads are logged and never acted on. DPD removes the SAs of a peer
+// that restarted behind a NAT and came back on a new port.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -129,7 +129,8 @@ TEST_F(InformationalTest, UnprotectedErrorShownAtPhase1Timeout) {
   refusal.notify_type = kNotifyNoProposalChosen;
   a_->service->HandleDatagram(a_->endpoint(), b_->endpoint(),
                               UnprotectedInformational(status, PayloadType::kNotification, EncodeBody(refusal)));
-  // The notify does not end the exchange: A still retransmits.
+  // The notify does not end the exchange, so A keeps its SA until the
+  // phase 1 time limit.
   ASSERT_EQ(a_->service->ListIsakmpSas().size(), 1u);
   timers_.Advance(seconds(30));
 
@@ -164,7 +165,7 @@ void DeliverThroughNat(Node& a, Node& b, const Nat& nat) {
   }
 }
 
-TEST_F(InformationalTest, RestartBehindNatWithNewPortLeftToDpd) {
+TEST_F(InformationalTest, NatRestartOnNewPortLeftToDpd) {
   LogCapture log;
   b_->config.remotes[0].dpd_delay = seconds(10);
   b_->config.remotes[0].dpd_retry = seconds(2);
@@ -183,13 +184,13 @@ TEST_F(InformationalTest, RestartBehindNatWithNewPortLeftToDpd) {
   a_->service->Acquire(AcquireFor(*a_, *b_));
   DeliverThroughNat(*a_, *b_, new_nat);
 
-  // Peers behind one NAT are told apart by port only, so INITIAL-CONTACT
+  // Peers behind one NAT are distinguished by port only, so INITIAL-CONTACT
   // from the new port leaves the old SAs alone.
   EXPECT_EQ(b_->service->ListIsakmpSas().size(), 2u);
   EXPECT_EQ(b_->kernel.sas.size(), 4u);
 
-  // B's DPD finds the old SA dead (A no longer knows its cookies) while
-  // the new one answers.
+  // B's DPD finds the old SA dead (the restarted A has no such SA) while
+  // A acknowledges the requests on the new one.
   for (int step = 0; step < 20; ++step) {
     timers_.Advance(seconds(1));
     DeliverThroughNat(*a_, *b_, new_nat);
