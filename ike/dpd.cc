@@ -132,6 +132,9 @@ void IkeService::Engine::SendDpdRequest(IsakmpSa& sa) {
   sa.dpd.awaiting_ack = true;
   sa.dpd.request_sent = timers_.Now();
   ++sa.dpd.unanswered;
+  if (sa.dpd.unanswered == 1) {
+    sa.dpd.first_request_sent = sa.dpd.request_sent;
+  }
   ++counters_.dpd_requests_sent;
 
   NotificationPayload request;
@@ -192,8 +195,24 @@ void IkeService::Engine::HandleDpdAck(IsakmpSa& sa, const NotificationPayload& a
 }
 
 void IkeService::Engine::DeclarePeerDead(IsakmpSa& sa) {
-  ++counters_.dpd_peers_dead;
   sa.dpd.awaiting_ack = false;
+  // With two ISAKMP SAs to one peer (after both sides initiated at once),
+  // the peer may have dropped one of them. Only that SA goes when the peer
+  // proved itself alive on the other since the first unanswered request.
+  for (auto& [id, other] : sas_) {
+    if (other.get() == &sa || other->state != Phase1State::kEstablished || !SamePeer(*other, sa) ||
+        other->dpd.last_proof < sa.dpd.first_request_sent) {
+      continue;
+    }
+    IPOP_LOG(kWarning) << "DPD: ISAKMP-SA " << CookiePairText(sa.cookie_i, sa.cookie_r)
+                       << " got no R-U-THERE-ACK, but " << sa.remote.ToString() << " is alive on ISAKMP-SA "
+                       << CookiePairText(other->cookie_i, other->cookie_r) << "; deleting only the former";
+    SendDeletes(sa, {});
+    ScheduleRemoval(sa);
+    return;
+  }
+
+  ++counters_.dpd_peers_dead;
   IPOP_LOG(kError) << "DPD: remote (ISAKMP-SA spi=" << CookiePairText(sa.cookie_i, sa.cookie_r)
                    << ") seems to be dead.";
   std::vector<InstalledEspPair> pairs;

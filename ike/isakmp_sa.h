@@ -121,7 +121,8 @@ struct DpdState {
   uint64_t inbound_packets = 0;
   uint32_t sequence = 0;  // of the last R-U-THERE sent (RFC 3706 §7)
   bool awaiting_ack = false;
-  TimePoint request_sent{};
+  TimePoint request_sent{};        // of the last R-U-THERE
+  TimePoint first_request_sent{};  // of the first unanswered R-U-THERE
   int unanswered = 0;  // R-U-THERE messages sent since the last proof
 };
 

@@ -7,6 +7,8 @@
 #include <chrono>
 
 #include "ike/dpd.h"
+#include "ike/isakmp_header.h"
+#include "ike/isakmp_sa.h"
 #include "ike/message.h"
 #include "tests/ike/exchange_harness.h"
 
@@ -250,6 +252,39 @@ TEST_F(DpdTest, ReplayedRequestGetsNoSecondAck) {
   b_->service->HandleDatagram(request.remote, request.local, request.bytes);
   EXPECT_TRUE(b_->outbox.queue.empty());
   EXPECT_EQ(b_->service->counters().drops.at("retransmitted peer message"), 1u);
+}
+
+TEST_F(DpdTest, UnansweredDuplicateSaDeletedAlone) {
+  LogCapture log;
+  MakeNodes();
+  // Both nodes initiate at once, so each ends up with two ISAKMP SAs.
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  b_->service->Acquire(AcquireFor(*b_, *a_));
+  DeliverAll(*a_, *b_);
+  timers_.Advance(seconds(1));
+  DeliverAll(*a_, *b_);
+  const std::vector<IsakmpSaStatus> before = a_->service->ListIsakmpSas();
+  ASSERT_EQ(before.size(), 2u);
+  const size_t esp_sas = a_->kernel.sas.size();
+
+  // B has lost the first SA: requests under it go unanswered, while those
+  // under the second one get their ACK.
+  const uint64_t lost_cookie = before[0].cookie_i;
+  for (int second = 0; second < 20; ++second) {
+    timers_.Advance(seconds(1));
+    std::erase_if(a_->outbox.queue, [&](const Datagram& datagram) {
+      auto header = ParseIsakmpHeader(datagram.bytes);
+      return header && CookieValue(header->initiator_cookie) == lost_cookie;
+    });
+    DeliverAll(*a_, *b_);
+  }
+
+  const std::vector<IsakmpSaStatus> after = a_->service->ListIsakmpSas();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].cookie_i, before[1].cookie_i);
+  EXPECT_EQ(a_->kernel.sas.size(), esp_sas);
+  EXPECT_EQ(a_->service->counters().dpd_peers_dead, 0u);
+  EXPECT_TRUE(log.Contains("got no R-U-THERE-ACK, but 10.77.0.2[500] is alive on ISAKMP-SA"));
 }
 
 // ---- payload checks ----
