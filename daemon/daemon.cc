@@ -361,7 +361,13 @@ Result<void> Daemon::SetUpRoutes() {
     tun::RouteSpec route{.destination = policy.selector.destination,
                          .ifindex = tun_->ifindex(),
                          .table = options_.route_table,
-                         .preferred_source = PreferredSource(policy)};
+                         .preferred_source = PreferredSource(policy),
+                         .mtu = std::nullopt};
+    if (policy.mode == esp::IpsecMode::kTunnel) {
+      // The TUN MTU leaves room for transport mode; tunnel mode adds an
+      // outer IPv4 header, so the route's MTU is that much smaller.
+      route.mtu = options_.tun_mtu - static_cast<uint32_t>(esp::kIpv4MinHeaderLength);
+    }
     if (auto added = routes_->AddRoute(route); !added) {
       return added;
     }

@@ -32,6 +32,13 @@ Result<void> SetSocketMark(int fd, uint32_t fwmark) {
   return {};
 }
 
+void EnlargeEspReceiveBuffer(int fd) {
+  const int size = kEspReceiveBufferBytes;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  }
+}
+
 IkeSockets::IkeSockets(boost::asio::io_context& io, uint32_t fwmark, SocketHook socket_hook)
     : io_(io), fwmark_(fwmark), socket_hook_(std::move(socket_hook)) {}
 
@@ -49,6 +56,9 @@ Result<void> IkeSockets::Open(const Endpoint& local, bool natt) {
   }
   if (auto marked = SetSocketMark(entry->socket.native_handle(), fwmark_); !marked) {
     return Fail(ErrorCode::kSystem, local.ToString() + ": " + marked.error().detail);
+  }
+  if (natt) {
+    EnlargeEspReceiveBuffer(entry->socket.native_handle());
   }
   if (socket_hook_) {
     if (auto hooked = socket_hook_(entry->socket.native_handle()); !hooked) {

@@ -60,6 +60,7 @@ Result<int> OpenRawEspSocket(uint32_t fwmark) {
     close(fd);
     return Fail(ErrorCode::kSystem, "raw ESP socket: " + marked.error().detail);
   }
+  EnlargeEspReceiveBuffer(fd);
   return fd;
 }
 

@@ -49,6 +49,12 @@ void PutRoutePreferredSource(nlmsghdr* header, Ipv4Address address) {
 
 void PutRouteTable(nlmsghdr* header, uint32_t table) { mnl_attr_put_u32(header, RTA_TABLE, table); }
 
+void PutRouteMtu(nlmsghdr* header, uint32_t mtu) {
+  nlattr* metrics = mnl_attr_nest_start(header, RTA_METRICS);
+  mnl_attr_put_u32(header, RTAX_MTU, mtu);
+  mnl_attr_nest_end(header, metrics);
+}
+
 void PutRuleFwmark(nlmsghdr* header, uint32_t fwmark) {
   mnl_attr_put_u32(header, FRA_FWMARK, fwmark);
   // An all-ones mask compares the whole mark, as `ip rule ... fwmark M` does.
@@ -92,6 +98,9 @@ nlmsghdr* BuildRoute(RequestBuffer& buffer, uint16_t type, uint16_t flags, const
     PutRoutePreferredSource(header, *route.preferred_source);
   }
   PutRouteTable(header, route.table);
+  if (route.mtu) {
+    PutRouteMtu(header, *route.mtu);
+  }
   return header;
 }
 

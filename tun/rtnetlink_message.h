@@ -26,6 +26,9 @@ struct RouteSpec {
   int ifindex = 0;
   uint32_t table = 0;
   std::optional<Ipv4Address> preferred_source;
+  // Path MTU of the route (RTAX_MTU), below the device MTU where the
+  // traffic needs more room, such as the outer header of tunnel mode.
+  std::optional<uint32_t> mtu;
 
   auto operator<=>(const RouteSpec&) const = default;
 };

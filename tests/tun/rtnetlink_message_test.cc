@@ -72,6 +72,45 @@ TEST(RtnetlinkMessage, RouteWithoutSourceOmitsPrefsrc) {
   EXPECT_EQ(attributes.count(RTA_PREFSRC), 0U);
 }
 
+// Returns the RTA_METRICS attribute of a route message, or nullptr.
+const nlattr* FindMetrics(const nlmsghdr* header) {
+  const nlattr* metrics = nullptr;
+  auto find = [](const nlattr* attribute, void* data) -> int {
+    if (mnl_attr_get_type(attribute) == RTA_METRICS) {
+      *static_cast<const nlattr**>(data) = attribute;
+    }
+    return MNL_CB_OK;
+  };
+  mnl_attr_parse(header, sizeof(rtmsg), find, &metrics);
+  return metrics;
+}
+
+TEST(RtnetlinkMessage, RouteMtuInMetrics) {
+  RouteSpec route = DemoRoute();
+  route.mtu = 1415;
+  RequestBuffer buffer;
+  const nlmsghdr* header = BuildNewRoute(buffer, route);
+
+  const nlattr* metrics = FindMetrics(header);
+  ASSERT_NE(metrics, nullptr);
+  std::map<uint16_t, uint32_t> nested;
+  auto collect = [](const nlattr* attribute, void* data) -> int {
+    (*static_cast<std::map<uint16_t, uint32_t>*>(data))[mnl_attr_get_type(attribute)] =
+        mnl_attr_get_u32(attribute);
+    return MNL_CB_OK;
+  };
+  mnl_attr_parse_nested(metrics, collect, &nested);
+  EXPECT_EQ(nested.size(), 1U);
+  EXPECT_EQ(nested.at(RTAX_MTU), 1415U);
+}
+
+TEST(RtnetlinkMessage, RouteWithoutMtuOmitsMetrics) {
+  RequestBuffer buffer;
+  const nlmsghdr* header = BuildNewRoute(buffer, DemoRoute());
+
+  EXPECT_EQ(FindMetrics(header), nullptr);
+}
+
 TEST(RtnetlinkMessage, LargeTableGoesOnlyInAttribute) {
   RouteSpec route = DemoRoute();
   route.table = 1000;

@@ -61,7 +61,8 @@ std::string ExerciseInNewNamespace() {
   const RouteSpec route{.destination = Ipv4Prefix{*Ipv4Address::Parse("10.9.1.0"), 16},
                         .ifindex = device->ifindex(),
                         .table = kTable,
-                        .preferred_source = std::nullopt};
+                        .preferred_source = std::nullopt,
+                        .mtu = std::nullopt};
   if (auto added = routes.AddRoute(route); !added) {
     report += "FAIL route: " + added.error().detail + "\n";
   }
