@@ -243,36 +243,16 @@ ip netns exec "$ns_hb" ping -n -c 3 -i 0.2 -w 10 "$host_a" | sed "s/^/  /" ||
 
 step "Sending $transfer_bytes bytes over TCP $host_a -> $host_b:$transfer_port"
 head -c "$transfer_bytes" /dev/urandom >"$work/sent.bin"
-ip netns exec "$ns_hb" timeout 120 python3 - "$host_b" "$transfer_port" "$work/received.bin" \
-  >"$work/receiver.log" 2>&1 <<'EOF' &
-import socket, sys
-address, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind((address, port))
-listener.listen(1)
-print("listening", flush=True)
-connection, _ = listener.accept()
-with open(path, "wb") as out:
-    while True:
-        chunk = connection.recv(65536)
-        if not chunk:
-            break
-        out.write(chunk)
-EOF
+transfer="$(dirname "$0")/tcp_transfer.py"
+ip netns exec "$ns_hb" timeout 120 python3 "$transfer" receive "$host_b" "$transfer_port" \
+  "$work/received.bin" >"$work/receiver.log" 2>&1 &
 receiver_pid=$!
 pids+=("$receiver_pid")
 for _ in $(seq 50); do
   grep -q listening "$work/receiver.log" 2>/dev/null && break
   sleep 0.1
 done
-ip netns exec "$ns_ha" timeout 120 python3 - "$host_b" "$transfer_port" "$work/sent.bin" <<'EOF' ||
-import socket, sys
-address, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with socket.create_connection((address, port), timeout=30) as connection, open(path, "rb") as data:
-    connection.sendfile(data)
-    connection.shutdown(socket.SHUT_WR)
-EOF
+ip netns exec "$ns_ha" timeout 120 python3 "$transfer" send "$host_b" "$transfer_port" "$work/sent.bin" ||
   fail "TCP sender failed"
 wait "$receiver_pid" || fail "TCP receiver failed: $(cat "$work/receiver.log")"
 sent_sum="$(sha256sum <"$work/sent.bin" | cut -d' ' -f1)"
