@@ -9,9 +9,10 @@
 # dpd_retry 1 and dpd_maxfail 3, so an idle peer is dead 5 to 7 seconds
 # after its last packet.
 #
-# --scenario link-cut: after a first ping, node b's end of the link goes
-# down. Node a must log the peer dead and remove its SAs; once the link is
-# back, a ping from a renegotiates.
+# --scenario link-cut: a 6 s ping must not make either node send R-U-THERE,
+# because inbound ESP proves the peer alive. Then node b's end of the link
+# goes down. Node a must log the peer dead and remove its SAs, and once the
+# link is back, a ping from a renegotiates.
 #
 # --scenario restart: node b is killed with SIGKILL (no Deletes, as in a
 # crash) and started again. A ping from a, the surviving node, must get
@@ -231,6 +232,19 @@ echo "  first reply after $elapsed s"
 ip netns exec "$ns_a" "$esp_cli" --control "$work/a/ipop-espd.sock" sa | sed 's/^/  a: /'
 
 if [ "$scenario" = link-cut ]; then
+  step "Pinging for 6 s: inbound ESP must keep DPD quiet on both nodes"
+  ip netns exec "$ns_a" ping -n -q -c 12 -i 0.5 "$address_b" | sed 's/^/  /' ||
+    fail "the 6 s ping from node a lost packets"
+  for node in a b; do
+    dpd_line="$(ip netns exec "$prefix-$node" "$esp_cli" --control "$work/$node/ipop-espd.sock" status |
+      grep "^DPD:")"
+    echo "  $node: $dpd_line"
+    case "$dpd_line" in
+      "DPD: 0 R-U-THERE sent,"*) ;;
+      *) fail "node $node sent R-U-THERE while ESP arrived from its peer" ;;
+    esac
+  done
+
   step "Cutting node b's end of the link"
   ip -n "$ns_b" link set "$prefix-eb" down
   wait_for_log a "seems to be dead" 15
