@@ -217,6 +217,13 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
       remote.nat_traversal =
           ReadSwitch(directive, arguments[0]) ? NatTraversal::kOn : NatTraversal::kOff;
     }
+  } else if (name == "ike_frag") {
+    if (arguments[0].IsWord("force")) {
+      remote.ike_fragmentation = IkeFragmentation::kForce;
+    } else {
+      remote.ike_fragmentation =
+          ReadSwitch(directive, arguments[0]) ? IkeFragmentation::kOn : IkeFragmentation::kOff;
+    }
   } else if (name == "lifetime") {
     state.lifetime = ReadLifetime(directive);
   }

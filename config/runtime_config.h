@@ -20,6 +20,9 @@ enum class AuthMethod { kPreSharedKey, kRsaSignature };
 enum class IdentifierType { kAddress, kFqdn, kUserFqdn, kKeyId, kAsn1Dn };
 enum class ExchangeMode { kMain, kAggressive, kBase };
 enum class NatTraversal { kOff, kOn, kForce };
+// `ike_frag`: kOn fragments large phase 1 messages when the peer sent the
+// fragmentation vendor ID, kForce fragments them whatever the peer sent.
+enum class IkeFragmentation { kOff, kOn, kForce };
 
 struct Phase1Proposal {
   crypto::IkeCipher cipher = crypto::IkeCipher::k3desCbc;
@@ -56,6 +59,7 @@ struct RemoteConfig {
   bool send_cr = true;
   bool initial_contact = true;
   NatTraversal nat_traversal = NatTraversal::kOff;
+  IkeFragmentation ike_fragmentation = IkeFragmentation::kOff;  // racoon's default
   bool dpd = true;         // advertise the DPD vendor ID
   size_t nonce_size = 16;  // bytes; racoon's default
   // DPD (RFC 3706) probing, with racoon's defaults: `dpd_delay` idle

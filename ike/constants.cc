@@ -40,6 +40,8 @@ std::string PayloadTypeName(PayloadType type) {
     case PayloadType::kNatOa:
     case PayloadType::kNatOaDraft:
       return "NAT-OA";
+    case PayloadType::kFragment:
+      return "FRAG";
   }
   return std::to_string(static_cast<unsigned>(type));
 }

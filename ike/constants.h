@@ -63,6 +63,9 @@ enum class PayloadType : uint8_t {
   kNatOa = 21,       // RFC 3947 §5.1
   kNatDDraft = 130,  // draft-ietf-ipsec-nat-t-ike-02/03
   kNatOaDraft = 131,
+  // IKE fragment of the IKEv1 fragmentation scheme that racoon, strongSwan
+  // and Cisco share (see payload_fragment.h); no RFC assigns it.
+  kFragment = 132,
 };
 
 // First value of the private-use range of payload types, RFC 2408 §3.1.

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "crypto/random.h"
 #include "ike/isakmp_header.h"
+#include "ike/payload_fragment.h"
 
 namespace ipop::ike {
 
@@ -34,6 +35,8 @@ bool AllowedPhase1Transition(Phase1State from, Phase1State to) {
     case Phase1State::kResponderSentSa:
       return to == Phase1State::kResponderSentKe;
     case Phase1State::kResponderSentKe:
+    case Phase1State::kAggressiveInitiatorSent1:
+    case Phase1State::kAggressiveResponderSent2:
       return to == Phase1State::kEstablished;
     case Phase1State::kEstablished:
     case Phase1State::kDead:
@@ -64,6 +67,10 @@ const char* Phase1StateName(Phase1State state) {
       return "MM: sent message 2";
     case Phase1State::kResponderSentKe:
       return "MM: sent message 4";
+    case Phase1State::kAggressiveInitiatorSent1:
+      return "AM: sent message 1";
+    case Phase1State::kAggressiveResponderSent2:
+      return "AM: sent message 2";
     case Phase1State::kEstablished:
       return "established";
     case Phase1State::kDead:
@@ -285,19 +292,30 @@ void IkeService::Engine::Send(const Endpoint& local, const Endpoint& remote, Byt
 void IkeService::Engine::SendAndRemember(std::optional<SentMessage>& slot, const Endpoint& local,
                                          const Endpoint& remote, Bytes bytes, bool expect_reply,
                                          const config::RemoteConfig& remote_config,
-                                         std::function<void()> on_retransmit_due) {
+                                         std::function<void()> on_retransmit_due, std::vector<Bytes> fragments) {
   CancelRetransmission(slot);
   slot = SentMessage{};
   slot->bytes = std::move(bytes);
+  slot->fragments = std::move(fragments);
   slot->local = local;
   slot->remote = remote;
-  Send(local, remote, slot->bytes);
+  SendStored(*slot);
   if (!expect_reply) {
     return;
   }
   slot->retransmissions_left = remote_config.retry_counter;
   slot->next_interval = remote_config.retry_interval;
   slot->retransmit_timer = timers_.Schedule(slot->next_interval, std::move(on_retransmit_due));
+}
+
+void IkeService::Engine::SendStored(const SentMessage& message) {
+  if (message.fragments.empty()) {
+    Send(message.local, message.remote, message.bytes);
+    return;
+  }
+  for (const Bytes& fragment : message.fragments) {
+    Send(message.local, message.remote, fragment);
+  }
 }
 
 void IkeService::Engine::CancelRetransmission(std::optional<SentMessage>& slot) {
@@ -322,7 +340,7 @@ void IkeService::Engine::Retransmit(std::optional<SentMessage>& slot,
   ++counters_.retransmissions;
   IPOP_LOG(kDebug) << "retransmitting " << slot->bytes.size() << " bytes to " << slot->remote.ToString()
                    << ", " << slot->retransmissions_left << " retransmissions left";
-  Send(slot->local, slot->remote, slot->bytes);
+  SendStored(*slot);
   // Exponential backoff: each wait doubles the previous one.
   slot->next_interval *= 2;
   slot->retransmit_timer = timers_.Schedule(slot->next_interval, std::move(on_retransmit_due));
@@ -336,7 +354,7 @@ bool IkeService::Engine::AnswerDuplicate(const Bytes& last_received, std::option
   ++counters_.drops["retransmitted peer message"];
   if (resend && last_sent) {
     IPOP_LOG(kDebug) << "peer " << remote.ToString() << " retransmitted; sending our last reply again";
-    Send(last_sent->local, last_sent->remote, last_sent->bytes);
+    SendStored(*last_sent);
   }
   return true;
 }
@@ -402,6 +420,10 @@ void IkeService::Engine::HandleDatagram(const Endpoint& local, const Endpoint& r
   ++counters_.datagrams_received;
   IPOP_LOG(kDebug) << datagram.size() << " bytes message received from " << remote.ToString() << " to "
                    << local.ToString();
+  if (IsFragmentDatagram(datagram)) {
+    HandleFragment(local, remote, datagram);
+    return;
+  }
   auto message = ParseMessage(datagram);
   if (!message) {
     Drop("malformed message", remote, ToString(message.error()));
@@ -410,6 +432,9 @@ void IkeService::Engine::HandleDatagram(const Endpoint& local, const Endpoint& r
   switch (message->header().exchange_type) {
     case ExchangeType::kIdentityProtection:
       HandleMainMode(*message, local, remote, datagram);
+      return;
+    case ExchangeType::kAggressive:
+      HandleAggressiveMode(*message, local, remote, datagram);
       return;
     case ExchangeType::kQuickMode: {
       IsakmpSa* sa = FindSa(message->header().initiator_cookie);

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "ike/credentials.h"
+#include "ike/fragment_reassembler.h"
 #include "ike/ike_service.h"
 #include "ike/isakmp_sa.h"
 #include "ike/key_log.h"
@@ -62,10 +63,14 @@ class IkeService::Engine {
 
   // Sends `bytes` and keeps them to resend when the peer repeats its
   // message. With `expect_reply` they are also retransmitted on a timer.
+  // Non-empty `fragments` go out in place of `bytes` (see SentMessage).
   void SendAndRemember(std::optional<SentMessage>& slot, const Endpoint& local,
                        const Endpoint& remote, Bytes bytes, bool expect_reply,
-                       const config::RemoteConfig& remote_config, std::function<void()> on_retransmit_due);
+                       const config::RemoteConfig& remote_config, std::function<void()> on_retransmit_due,
+                       std::vector<Bytes> fragments = {});
   void Send(const Endpoint& local, const Endpoint& remote, ByteView bytes);
+  // Sends a remembered message again: its fragments, or else its bytes.
+  void SendStored(const SentMessage& message);
   void CancelRetransmission(std::optional<SentMessage>& slot);
   void Retransmit(std::optional<SentMessage>& slot, const config::RemoteConfig& remote_config,
                   std::function<void()> on_retransmit_due);
@@ -94,14 +99,38 @@ class IkeService::Engine {
   Result<bool> AcceptAuthMessage(IsakmpSa& sa, const Message& encrypted, int number);
   Result<void> HandleMessage5(IsakmpSa& sa, const Message& message);
   Result<void> HandleMessage6(IsakmpSa& sa, const Message& message);
+  // Checks the cookies and the peer of a message for `sa` and follows a
+  // move to the NAT-T port; false when the message was dropped.
+  bool AcceptPhase1Peer(IsakmpSa& sa, const IsakmpHeader& header, const Endpoint& local, const Endpoint& remote);
+  // Counts a failed step as a drop, or keeps `datagram` for duplicate
+  // detection after a successful one.
+  void FinishPhase1Step(IsakmpSa& sa, const Result<void>& handled, const Endpoint& remote, ByteView datagram);
+  // Returns the remote section that lets `remote` start a phase 1 in `mode`
+  // as initiator, unless the half-open responder SAs are at their limit.
+  Result<const config::RemoteConfig*> AdmitResponder(const Endpoint& remote, config::ExchangeMode mode);
   void ReadVendorIds(IsakmpSa& sa, const Message& message);
   void AddVendorIds(MessageBuilder& builder, const config::RemoteConfig& remote_config);
+  // Responder: repeats the chosen NAT-T vendor ID and announces DPD and IKE
+  // fragmentation.
+  void AddResponderVendorIds(IsakmpSa& sa, MessageBuilder& builder);
   void AddNatD(IsakmpSa& sa, MessageBuilder& builder);
   Result<void> ReadKeyExchangeAndNonce(IsakmpSa& sa, const Message& message);
+  // Reads the peer's KE and nonce into `sa` after the payload rule passed,
+  // and whether it sent a certificate request.
+  Result<void> ReadPeerKeyExchange(IsakmpSa& sa, const Message& message);
   void DetectNatFrom(IsakmpSa& sa, const Message& message);
+  // Moves the initiator's endpoints to the NAT-T port (RFC 3947 §4).
+  void FloatToNatTraversalPort(IsakmpSa& sa);
   Result<void> ComputePhase1Keys(IsakmpSa& sa);
   Result<Bytes> BuildAuthMessage(IsakmpSa& sa, bool with_initial_contact);
+  // Adds [CERT,] SIG or HASH proving that we own `id_body` (RFC 2409 §5.1,
+  // §5.4), whose hash is HASH_I or HASH_R by our role.
+  Result<void> AddOwnAuthentication(IsakmpSa& sa, MessageBuilder& builder, ByteView id_body);
   Result<void> VerifyPeerAuth(IsakmpSa& sa, const Message& message);
+  // Checks the peer's HASH, or its certificate and SIG, against the peer's
+  // identity `id_body`, which `message` may not carry (Aggressive Mode
+  // message 3).
+  Result<void> VerifyPeerProof(IsakmpSa& sa, const Message& message, ByteView id_body);
   Result<Bytes> OwnIdentityBody(const IsakmpSa& sa) const;
   void Phase1Established(IsakmpSa& sa);
   bool IsFirstSaWith(const IsakmpSa& sa) const;
@@ -112,6 +141,29 @@ class IkeService::Engine {
   // Decrypts `message` with `iv`. On success `next_iv` is the last
   // ciphertext block; the caller commits it only once the content checks.
   Result<Message> Open(const IsakmpSa& sa, const Message& message, ByteView iv, Bytes& next_iv);
+
+  // ---- aggressive_mode.cc ----
+  void StartAggressiveMode(const Endpoint& local, const Endpoint& remote,
+                           const config::RemoteConfig& remote_config);
+  void HandleAggressiveMode(const Message& message, const Endpoint& local, const Endpoint& remote,
+                            ByteView datagram);
+  Result<void> RespondToAggressive1(const Message& message, const Endpoint& local, const Endpoint& remote);
+  Result<void> HandleAggressive2(IsakmpSa& sa, const Message& message);
+  Result<void> HandleAggressive3(IsakmpSa& sa, const Message& message);
+  // Reads SA, KE, nonce and ID of Aggressive Mode message 1 or 2 into `sa`.
+  Result<void> ReadAggressiveOffer(IsakmpSa& sa, const Message& message);
+  // After Aggressive Mode, sends INITIAL-CONTACT in a protected
+  // Informational exchange, because messages 1 to 3 are not encrypted.
+  void SendInitialContact(IsakmpSa& sa);
+
+  // ---- fragmentation.cc ----
+  // Reassembles an IKE fragment and handles the message once complete.
+  void HandleFragment(const Endpoint& local, const Endpoint& remote, ByteView datagram);
+  // Sends a phase 1 message of `sa` through SendAndRemember, split into IKE
+  // fragments when ike_frag and the peer call for it.
+  void SendPhase1Message(IsakmpSa& sa, Bytes bytes, bool expect_reply);
+  std::vector<Bytes> FragmentsFor(const IsakmpSa& sa, ByteView bytes);
+  void AddFragmentationVendorId(MessageBuilder& builder, const config::RemoteConfig& remote_config);
 
   // ---- quick_mode.cc ----
   void StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest& request);
@@ -197,6 +249,10 @@ class IkeService::Engine {
   std::vector<InstalledEspPair> esp_pairs_;
   TimerId removal_timer_ = 0;
   KeyLog* key_log_ = nullptr;  // --keylog; not owned, null when off
+  FragmentReassembler reassembler_;
+  // Fragment ID of the next message we fragment. racoon sends 1 every time;
+  // a new ID per message lets a receiver tell a new message from the old.
+  uint16_t next_fragment_id_ = 1;
 };
 
 }  // namespace ipop::ike

@@ -47,6 +47,9 @@ struct IkeCounters {
   uint64_t dpd_requests_sent = 0;  // R-U-THERE (RFC 3706 §5)
   uint64_t dpd_acks_received = 0;  // R-U-THERE-ACK matching the last request
   uint64_t dpd_peers_dead = 0;     // peers declared dead after dpd_maxfail requests
+  // Phase 1 messages sent in IKE fragments, and messages reassembled.
+  uint64_t fragmented_messages_sent = 0;
+  uint64_t fragmented_messages_received = 0;
   std::map<std::string, uint64_t> drops;
 };
 

@@ -27,8 +27,8 @@
 
 namespace ipop::ike {
 
-// Main Mode states, named after the last message sent (RFC 2409 §5.1
-// numbers the six messages).
+// Phase 1 states, named after the last message sent (RFC 2409 §5.1
+// numbers the six Main Mode messages and the three Aggressive Mode ones).
 enum class Phase1State {
   kInitiatorSentSa,    // message 1 sent, waiting for 2
   kInitiatorSentKe,    // message 3 sent, waiting for 4
@@ -37,6 +37,8 @@ enum class Phase1State {
   kResponderSentKe,    // message 4 sent, waiting for 5
   kEstablished,        // message 6 sent or received
   kDead,               // failed, expired or deleted; removed soon
+  kAggressiveInitiatorSent1,  // Aggressive Mode message 1 sent, waiting for 2
+  kAggressiveResponderSent2,  // Aggressive Mode message 2 sent, waiting for 3
 };
 
 const char* Phase1StateName(Phase1State state);
@@ -54,6 +56,9 @@ const char* QuickModeStateName(QuickModeState state);
 // wait for the reply, or when the peer repeats the message it replies to.
 struct SentMessage {
   Bytes bytes;
+  // The datagrams that carry `bytes` when it went out in IKE fragments;
+  // empty when `bytes` went out whole. A retransmission repeats them all.
+  std::vector<Bytes> fragments;
   Endpoint local;
   Endpoint remote;
   int retransmissions_left = 0;
@@ -161,6 +166,15 @@ struct IsakmpSa {
   KnownVendorId natt_vendor_id = KnownVendorId::kUnknown;
   NatDetectionResult nat;
   bool peer_requested_certificate = false;
+  // The peer sent the IKE fragmentation vendor ID.
+  bool peer_fragmentation = false;
+
+  // Aggressive Mode (RFC 2409 §5.4) instead of Main Mode.
+  bool aggressive = false;
+  // The peer's ID payload body from Aggressive Mode message 1 or 2. The
+  // responder checks HASH_I or SIG_I of message 3 against it, because
+  // message 3 does not repeat the ID.
+  Bytes peer_id_body;
 
   // Authentication.
   std::optional<crypto::Certificate> peer_certificate;

@@ -23,44 +23,16 @@
 #include "ike/payload_rules.h"
 #include "ike/payload_sa.h"
 #include "ike/payload_vendor_id.h"
+#include "ike/phase1_common.h"
 #include "ike/vendor_ids.h"
 
 namespace ipop::ike {
 
 namespace {
 
-// Nonce length we send; RFC 2409 §5 allows 8 to 256 bytes.
-constexpr size_t kNonceSize = 32;
-// UDP port that NAT-T moves IKE to (RFC 3947 §4).
-constexpr uint16_t kNatTraversalPort = 4500;
-// Responder SAs still in Main Mode, at most. Each costs memory and timers,
-// and anyone can create one with a forged source address, so a flood of
-// message 1 must not grow the table without bound. The value is a guess
-// that leaves room for many real peers starting at once.
-constexpr size_t kMaxHalfOpenResponderSas = 512;
-
 size_t CipherKeyLength(const Phase1Transform& transform) {
   // 3DES takes three 8-byte keys (RFC 2451 §2.2); AES the negotiated length.
   return transform.cipher == crypto::IkeCipher::k3desCbc ? 24 : transform.key_bits / 8;
-}
-
-// Maps a handler's error to the drop counter it increments.
-std::string DropReasonFor(const Error& error) {
-  switch (error.code) {
-    case ErrorCode::kTruncated:
-    case ErrorCode::kMalformed:
-      return "malformed message";
-    case ErrorCode::kAuthenticationFailed:
-      return "authentication failed";
-    case ErrorCode::kInvalidState:
-      return "invalid state";
-    case ErrorCode::kNoProposalChosen:
-      return "no proposal chosen";
-    case ErrorCode::kSystem:
-      return "resource limit";
-    default:
-      return ErrorCodeName(error.code);
-  }
 }
 
 IsakmpHeader MainModeHeader(const IsakmpSa& sa) {
@@ -70,31 +42,6 @@ IsakmpHeader MainModeHeader(const IsakmpSa& sa) {
   header.exchange_type = ExchangeType::kIdentityProtection;
   header.message_id = kPhase1MessageId;
   return header;
-}
-
-// Selects the first transform of the initiator's offer that our proposals
-// allow, keeping its wire form for the reply.
-Result<OfferedPhase1Transform> ChoosePhase1(const SaPayload& payload, const config::RemoteConfig& remote) {
-  auto offered = DecodePhase1Sa(payload);
-  if (!offered) {
-    return std::unexpected(offered.error());
-  }
-  std::vector<Phase1Transform> values;
-  for (const OfferedPhase1Transform& entry : *offered) {
-    values.push_back(entry.value);
-  }
-  auto chosen = SelectPhase1(values, remote);
-  if (!chosen) {
-    return std::unexpected(chosen.error());
-  }
-  // SelectPhase1 returns the first offered transform that matches, so the
-  // first entry with the same algorithms is the one it chose.
-  for (const OfferedPhase1Transform& entry : *offered) {
-    if (SamePhase1Algorithms(entry.value, *chosen)) {
-      return entry;
-    }
-  }
-  return Fail(ErrorCode::kNoProposalChosen, "selected transform not found in the offer", kNotifyNoProposalChosen);
 }
 
 }  // namespace
@@ -168,21 +115,8 @@ void IkeService::Engine::HandleMainMode(const Message& message, const Endpoint& 
   if (AnswerDuplicate(sa->last_received, sa->last_sent, datagram, remote, resend)) {
     return;
   }
-  const bool awaiting_responder_cookie = sa->state == Phase1State::kInitiatorSentSa;
-  if (!awaiting_responder_cookie && sa->cookie_r != header.responder_cookie) {
-    Drop("unknown cookie", remote, "responder cookie does not match ISAKMP SA " +
-                                       CookiePairText(sa->cookie_i, sa->cookie_r));
+  if (!AcceptPhase1Peer(*sa, header, local, remote)) {
     return;
-  }
-  if (remote.address != sa->remote.address) {
-    Drop("unknown cookie", remote, "message for an ISAKMP SA with another peer");
-    return;
-  }
-  // After NAT-T moved the exchange to port 4500, the peer's later messages
-  // arrive there (RFC 3947 §4).
-  if (sa->natt_in_use && local.port == kNatTraversalPort) {
-    sa->local = local;
-    sa->remote = remote;
   }
 
   Result<void> handled;
@@ -204,18 +138,69 @@ void IkeService::Engine::HandleMainMode(const Message& message, const Endpoint& 
       break;
     case Phase1State::kEstablished:
     case Phase1State::kDead:
+    case Phase1State::kAggressiveInitiatorSent1:
+    case Phase1State::kAggressiveResponderSent2:
       Drop("invalid state", remote, "Main Mode message for an ISAKMP SA that is " +
                                         std::string(Phase1StateName(sa->state)));
       return;
   }
+  FinishPhase1Step(*sa, handled, remote, datagram);
+}
+
+bool IkeService::Engine::AcceptPhase1Peer(IsakmpSa& sa, const IsakmpHeader& header, const Endpoint& local,
+                                          const Endpoint& remote) {
+  const bool awaiting_responder_cookie =
+      sa.state == Phase1State::kInitiatorSentSa || sa.state == Phase1State::kAggressiveInitiatorSent1;
+  if (!awaiting_responder_cookie && sa.cookie_r != header.responder_cookie) {
+    Drop("unknown cookie", remote, "responder cookie does not match ISAKMP SA " +
+                                       CookiePairText(sa.cookie_i, sa.cookie_r));
+    return false;
+  }
+  if (remote.address != sa.remote.address) {
+    Drop("unknown cookie", remote, "message for an ISAKMP SA with another peer");
+    return false;
+  }
+  // After NAT-T moved the exchange to port 4500, the peer's later messages
+  // arrive there (RFC 3947 §4).
+  if (sa.natt_in_use && local.port == kNatTraversalPort) {
+    sa.local = local;
+    sa.remote = remote;
+  }
+  return true;
+}
+
+void IkeService::Engine::FinishPhase1Step(IsakmpSa& sa, const Result<void>& handled, const Endpoint& remote,
+                                          ByteView datagram) {
   if (!handled) {
     Drop(DropReasonFor(handled.error()), remote, handled.error().detail);
-    sa->last_error = handled.error().detail;
+    sa.last_error = handled.error().detail;
     return;
   }
-  if (sa->state != Phase1State::kDead) {
-    sa->last_received.assign(datagram.begin(), datagram.end());
+  if (sa.state != Phase1State::kDead) {
+    sa.last_received.assign(datagram.begin(), datagram.end());
   }
+}
+
+Result<const config::RemoteConfig*> IkeService::Engine::AdmitResponder(const Endpoint& remote,
+                                                                      config::ExchangeMode mode) {
+  const config::RemoteConfig* remote_config = config_.FindRemote(remote.address);
+  if (remote_config == nullptr) {
+    return Fail(ErrorCode::kNotFound, "no remote section matches " + remote.address.ToString());
+  }
+  if (std::ranges::find(remote_config->exchange_modes, mode) == remote_config->exchange_modes.end()) {
+    const char* name = mode == config::ExchangeMode::kAggressive ? "Aggressive Mode" : "Main Mode";
+    return Fail(ErrorCode::kUnsupported, std::string("exchange mode ") + name +
+                                             " is not allowed by exchange_mode of remote " + remote_config->origin);
+  }
+  const size_t half_open = static_cast<size_t>(std::ranges::count_if(sas_, [](const auto& entry) {
+    const Phase1State state = entry.second->state;
+    return state == Phase1State::kResponderSentSa || state == Phase1State::kResponderSentKe ||
+           state == Phase1State::kAggressiveResponderSent2;
+  }));
+  if (half_open >= kMaxHalfOpenResponderSas) {
+    return Fail(ErrorCode::kSystem, "too many half-open ISAKMP SAs (" + std::to_string(half_open) + ")");
+  }
+  return remote_config;
 }
 
 // ---- vendor IDs and NAT-D ----
@@ -231,6 +216,9 @@ void IkeService::Engine::ReadVendorIds(IsakmpSa& sa, const Message& message) {
     IPOP_LOG(kInfo) << "received Vendor ID: " << VendorIdName(id);
     if (id == KnownVendorId::kDpd) {
       sa.peer_dpd = true;
+    }
+    if (id == KnownVendorId::kIkeFragmentation) {
+      sa.peer_fragmentation = true;
     }
     received.push_back(id);
   }
@@ -255,6 +243,19 @@ void IkeService::Engine::AddVendorIds(MessageBuilder& builder, const config::Rem
   }
   if (remote_config.dpd) {
     builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});
+  }
+  AddFragmentationVendorId(builder, remote_config);
+}
+
+void IkeService::Engine::AddResponderVendorIds(IsakmpSa& sa, MessageBuilder& builder) {
+  if (sa.natt_in_use) {
+    builder.Add(VendorIdPayload{VendorIdBytes(sa.natt_vendor_id)});
+  }
+  if (sa.remote_config->dpd) {
+    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});
+  }
+  if (sa.peer_fragmentation) {
+    AddFragmentationVendorId(builder, *sa.remote_config);
   }
 }
 
@@ -322,6 +323,12 @@ void IkeService::Engine::DetectNatFrom(IsakmpSa& sa, const Message& message) {
 
 void IkeService::Engine::StartPhase1(const Endpoint& local, const Endpoint& remote,
                                      const config::RemoteConfig& remote_config) {
+  // The initiator uses the first exchange_mode listed.
+  if (!remote_config.exchange_modes.empty() &&
+      remote_config.exchange_modes.front() == config::ExchangeMode::kAggressive) {
+    StartAggressiveMode(local, remote, remote_config);
+    return;
+  }
   IPOP_LOG(kInfo) << "initiate new phase 1 negotiation: " << local.ToString() << "<=>" << remote.ToString();
   IPOP_LOG(kInfo) << "begin Identity Protection mode.";
   IsakmpSa& sa = CreateSa(/*initiator=*/true, local, remote, remote_config);
@@ -338,9 +345,7 @@ void IkeService::Engine::StartPhase1(const Endpoint& local, const Endpoint& remo
   MessageBuilder builder(MainModeHeader(sa));
   builder.AddRaw(PayloadType::kSa, sa.sa_i_body);
   AddVendorIds(builder, remote_config);
-  const uint64_t sa_id = sa.id;
-  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, remote_config,
-                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  SendPhase1Message(sa, builder.Build(), /*expect_reply=*/true);
 }
 
 Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const Endpoint& local,
@@ -348,17 +353,11 @@ Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const
   if (auto checked = CheckPayloads(message, kMainModeSaRule); !checked) {
     return checked;
   }
-  const config::RemoteConfig* remote_config = config_.FindRemote(remote.address);
-  if (remote_config == nullptr) {
-    return Fail(ErrorCode::kNotFound, "no remote section matches " + remote.address.ToString());
+  auto admitted = AdmitResponder(remote, config::ExchangeMode::kMain);
+  if (!admitted) {
+    return std::unexpected(admitted.error());
   }
-  const size_t half_open = static_cast<size_t>(std::ranges::count_if(sas_, [](const auto& entry) {
-    const Phase1State state = entry.second->state;
-    return state == Phase1State::kResponderSentSa || state == Phase1State::kResponderSentKe;
-  }));
-  if (half_open >= kMaxHalfOpenResponderSas) {
-    return Fail(ErrorCode::kSystem, "too many half-open ISAKMP SAs (" + std::to_string(half_open) + ")");
-  }
+  const config::RemoteConfig* remote_config = *admitted;
   auto sa_body = RequiredBody(message, PayloadType::kSa);
   if (!sa_body) {
     return std::unexpected(sa_body.error());
@@ -389,16 +388,9 @@ Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const
 
   MessageBuilder builder(MainModeHeader(sa));
   builder.Add(EncodePhase1Reply(chosen->wire));
-  if (sa.natt_in_use) {
-    builder.Add(VendorIdPayload{VendorIdBytes(sa.natt_vendor_id)});
-  }
-  if (remote_config->dpd) {
-    builder.Add(VendorIdPayload{VendorIdBytes(KnownVendorId::kDpd)});
-  }
+  AddResponderVendorIds(sa, builder);
   sa.last_received.assign(message.bytes().begin(), message.bytes().end());
-  const uint64_t sa_id = sa.id;
-  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, *remote_config,
-                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  SendPhase1Message(sa, builder.Build(), /*expect_reply=*/true);
   return {};
 }
 
@@ -410,20 +402,12 @@ Result<void> IkeService::Engine::HandleMessage2(IsakmpSa& sa, const Message& mes
   if (!sa_payload) {
     return std::unexpected(sa_payload.error());
   }
-  auto offered = DecodePhase1Sa(*sa_payload);
-  if (!offered || offered->size() != 1) {
-    FailPhase1(sa, "the responder's SA is not one transform we can use");
+  auto accepted = AcceptPhase1Reply(*sa_payload, sa.offer);
+  if (!accepted) {
+    FailPhase1(sa, accepted.error().detail);
     return {};
   }
-  const Phase1Transform& reply = offered->front().value;
-  auto ours = std::ranges::find_if(sa.offer, [&](const Phase1Transform& mine) {
-    return SamePhase1Algorithms(mine, reply);
-  });
-  if (ours == sa.offer.end()) {
-    FailPhase1(sa, "the responder chose a transform we did not offer: " + DescribePhase1(reply));
-    return {};
-  }
-  sa.transform = *ours;
+  sa.transform = *accepted;
   sa.cookie_r = message.header().responder_cookie;
   ReadVendorIds(sa, message);
 
@@ -441,9 +425,7 @@ Result<void> IkeService::Engine::HandleMessage2(IsakmpSa& sa, const Message& mes
   builder.Add(NoncePayload{sa.nonce_i});
   AddNatD(sa, builder);
   Transition(sa, Phase1State::kInitiatorSentKe);
-  const uint64_t sa_id = sa.id;
-  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, *sa.remote_config,
-                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  SendPhase1Message(sa, builder.Build(), /*expect_reply=*/true);
   return {};
 }
 
@@ -453,6 +435,10 @@ Result<void> IkeService::Engine::ReadKeyExchangeAndNonce(IsakmpSa& sa, const Mes
   if (auto checked = CheckPayloads(message, kMainModeKeRule); !checked) {
     return checked;
   }
+  return ReadPeerKeyExchange(sa, message);
+}
+
+Result<void> IkeService::Engine::ReadPeerKeyExchange(IsakmpSa& sa, const Message& message) {
   auto ke = ParseRequired(message, PayloadType::kKeyExchange, ParseKeyExchangePayload);
   if (!ke) {
     return std::unexpected(ke.error());
@@ -530,9 +516,7 @@ Result<void> IkeService::Engine::HandleMessage3(IsakmpSa& sa, const Message& mes
   }
   AddNatD(sa, builder);
   Transition(sa, Phase1State::kResponderSentKe);
-  const uint64_t sa_id = sa.id;
-  SendAndRemember(sa.last_sent, sa.local, sa.remote, builder.Build(), /*expect_reply=*/true, *sa.remote_config,
-                  [this, sa_id] { RetransmitPhase1(sa_id); });
+  SendPhase1Message(sa, builder.Build(), /*expect_reply=*/true);
   return {};
 }
 
@@ -548,15 +532,7 @@ Result<void> IkeService::Engine::HandleMessage4(IsakmpSa& sa, const Message& mes
   if (sa.nat.any_nat()) {
     // RFC 3947 §4: with a NAT in the path the initiator moves to port 4500
     // from message 5 on.
-    Endpoint floated = sa.local;
-    floated.port = kNatTraversalPort;
-    for (const Endpoint& listen : config_.listen.isakmp_natt) {
-      if (listen.address == sa.local.address) {
-        floated = listen;
-      }
-    }
-    sa.local = floated;
-    sa.remote.port = kNatTraversalPort;
+    FloatToNatTraversalPort(sa);
   }
 
   // HDR*, IDii, CERT, SIG_I, CR -->
@@ -566,10 +542,20 @@ Result<void> IkeService::Engine::HandleMessage4(IsakmpSa& sa, const Message& mes
     return {};
   }
   Transition(sa, Phase1State::kInitiatorSentAuth);
-  const uint64_t sa_id = sa.id;
-  SendAndRemember(sa.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/true,
-                  *sa.remote_config, [this, sa_id] { RetransmitPhase1(sa_id); });
+  SendPhase1Message(sa, std::move(*sealed), /*expect_reply=*/true);
   return {};
+}
+
+void IkeService::Engine::FloatToNatTraversalPort(IsakmpSa& sa) {
+  Endpoint floated = sa.local;
+  floated.port = kNatTraversalPort;
+  for (const Endpoint& listen : config_.listen.isakmp_natt) {
+    if (listen.address == sa.local.address) {
+      floated = listen;
+    }
+  }
+  sa.local = floated;
+  sa.remote.port = kNatTraversalPort;
 }
 
 void IkeService::Engine::RetransmitPhase1(uint64_t sa_id) {

@@ -18,6 +18,7 @@
 #include "ike/payload_identification.h"
 #include "ike/payload_rules.h"
 #include "ike/payload_signature.h"
+#include "ike/phase1_common.h"
 
 namespace ipop::ike {
 
@@ -79,16 +80,36 @@ Result<Bytes> IkeService::Engine::OwnIdentityBody(const IsakmpSa& sa) const {
   return EncodeBody(id);
 }
 
+Result<void> IkeService::Engine::AddOwnAuthentication(IsakmpSa& sa, MessageBuilder& builder, ByteView id_body) {
+  const Bytes hash = sa.initiator
+                         ? ComputeHashI(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r, sa.cookie_i,
+                                        sa.cookie_r, sa.sa_i_body, id_body)
+                         : ComputeHashR(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r, sa.cookie_i,
+                                        sa.cookie_r, sa.sa_i_body, id_body);
+  if (!UsesSignatures(sa)) {
+    builder.Add(HashPayload{hash});
+    return {};
+  }
+  const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
+  if (own == nullptr || !own->certificate || !own->private_key) {
+    return Fail(ErrorCode::kNotFound, "rsasig needs our certificate and private key, none is loaded");
+  }
+  if (sa.remote_config->send_cert) {
+    builder.Add(CertificatePayload{kCertEncodingX509Signature, own->certificate->Der()});
+  }
+  auto signature = own->private_key->SignIkeHash(hash);
+  if (!signature) {
+    return std::unexpected(signature.error());
+  }
+  builder.Add(SignaturePayload{std::move(*signature)});
+  return {};
+}
+
 Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initial_contact) {
   auto id_body = OwnIdentityBody(sa);
   if (!id_body) {
     return std::unexpected(id_body.error());
   }
-  const Bytes hash = sa.initiator
-                         ? ComputeHashI(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r, sa.cookie_i,
-                                        sa.cookie_r, sa.sa_i_body, *id_body)
-                         : ComputeHashR(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r, sa.cookie_i,
-                                        sa.cookie_r, sa.sa_i_body, *id_body);
 
   IsakmpHeader header;
   header.initiator_cookie = sa.cookie_i;
@@ -97,40 +118,22 @@ Result<Bytes> IkeService::Engine::BuildAuthMessage(IsakmpSa& sa, bool with_initi
   header.flags = kFlagEncryption;
   MessageBuilder builder(header);
   builder.AddRaw(PayloadType::kIdentification, *id_body);
-  if (UsesSignatures(sa)) {
-    const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
-    if (own == nullptr || !own->certificate || !own->private_key) {
-      return Fail(ErrorCode::kNotFound, "rsasig needs our certificate and private key, none is loaded");
-    }
-    if (sa.remote_config->send_cert) {
-      builder.Add(CertificatePayload{kCertEncodingX509Signature, own->certificate->Der()});
-    }
-    auto signature = own->private_key->SignIkeHash(hash);
-    if (!signature) {
-      return std::unexpected(signature.error());
-    }
-    builder.Add(SignaturePayload{std::move(*signature)});
-    // The initiator requests the responder's certificate here, after SIG_I,
-    // as racoon does. Peers that send their certificate only when asked,
-    // such as strongSwan's default (send_cert = ifasked), otherwise reply
-    // with ID and SIG alone, which we cannot verify.
-    if (sa.initiator && sa.remote_config->send_cr && !own->trust_anchors.trust_anchors().empty()) {
-      builder.Add(CertificateRequestPayload{kCertEncodingX509Signature,
-                                            own->trust_anchors.trust_anchors().front().SubjectDer()});
-    }
-  } else {
-    builder.Add(HashPayload{hash});
+  if (auto added = AddOwnAuthentication(sa, builder, *id_body); !added) {
+    return std::unexpected(added.error());
+  }
+  // The initiator requests the responder's certificate here, after SIG_I,
+  // as racoon does. Peers that send their certificate only when asked,
+  // such as strongSwan's default (send_cert = ifasked), otherwise reply
+  // with ID and SIG alone, which we cannot verify.
+  const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
+  if (UsesSignatures(sa) && sa.initiator && sa.remote_config->send_cr && own != nullptr &&
+      !own->trust_anchors.trust_anchors().empty()) {
+    builder.Add(CertificateRequestPayload{kCertEncodingX509Signature,
+                                          own->trust_anchors.trust_anchors().front().SubjectDer()});
   }
 
   if (with_initial_contact) {
-    // RFC 2407 §4.6.3.3: the peer then deletes SAs left from our previous run.
-    NotificationPayload notification;
-    notification.doi = kDoiIpsec;
-    notification.protocol_id = kProtocolIsakmp;
-    notification.notify_type = kNotifyInitialContact;
-    notification.spi.assign(sa.cookie_i.begin(), sa.cookie_i.end());
-    notification.spi.insert(notification.spi.end(), sa.cookie_r.begin(), sa.cookie_r.end());
-    builder.Add(notification);
+    builder.Add(InitialContactNotification(sa.cookie_i, sa.cookie_r));
   }
   return Seal(sa, builder, sa.iv);
 }
@@ -143,7 +146,10 @@ Result<void> IkeService::Engine::VerifyPeerAuth(IsakmpSa& sa, const Message& mes
   if (!id_payload) {
     return std::unexpected(id_payload.error());
   }
-  const ByteView id_body = *id_payload;
+  return VerifyPeerProof(sa, message, *id_payload);
+}
+
+Result<void> IkeService::Engine::VerifyPeerProof(IsakmpSa& sa, const Message& message, ByteView id_body) {
   auto id = ParseIdentificationPayload(id_body);
   if (!id) {
     return std::unexpected(id.error());
@@ -290,8 +296,7 @@ Result<void> IkeService::Engine::HandleMessage5(IsakmpSa& sa, const Message& enc
   }
   // The last message of Main Mode expects no reply; a repeated message 5
   // gets it again through duplicate detection.
-  SendAndRemember(sa.last_sent, sa.local, sa.remote, std::move(*sealed), /*expect_reply=*/false,
-                  *sa.remote_config, nullptr);
+  SendPhase1Message(sa, std::move(*sealed), /*expect_reply=*/false);
   Phase1Established(sa);
   return {};
 }

@@ -33,6 +33,7 @@ bool IsChainPayloadType(PayloadType type) {
     case PayloadType::kNone:
     case PayloadType::kProposal:
     case PayloadType::kTransform:
+    case PayloadType::kFragment:  // only alone, handled before the chain parser
       return false;
   }
   return false;
@@ -165,6 +166,7 @@ size_t MinimumBodySize(PayloadType type) {
     case PayloadType::kNone:
     case PayloadType::kProposal:
     case PayloadType::kTransform:
+    case PayloadType::kFragment:
       return 0;
   }
   return 0;

@@ -43,12 +43,36 @@ inline constexpr PayloadType kInformationalRequired[] = {PayloadType::kHash};
 inline constexpr PayloadType kInformationalAllowed[] = {PayloadType::kHash, PayloadType::kNotification,
                                                         PayloadType::kDelete};
 
+// Aggressive Mode, RFC 2409 §5.4 (pre-shared key) and §5.1 (signatures):
+//   HDR, SA, KE, Ni, IDii [, CR], VID -->
+//   <-- HDR, SA, KE, Nr, IDir, [CERT,] SIG_R or HASH_R [, CR], VID, NAT-D
+//   HDR[*], [CERT,] SIG_I or HASH_I, NAT-D -->
+inline constexpr PayloadType kAggressive1Required[] = {PayloadType::kSa, PayloadType::kKeyExchange,
+                                                       PayloadType::kNonce, PayloadType::kIdentification};
+inline constexpr PayloadType kAggressive1Allowed[] = {
+    PayloadType::kSa,             PayloadType::kKeyExchange,        PayloadType::kNonce,
+    PayloadType::kIdentification, PayloadType::kCertificateRequest, PayloadType::kVendorId};
+inline constexpr PayloadType kAggressive2Allowed[] = {
+    PayloadType::kSa,          PayloadType::kKeyExchange,        PayloadType::kNonce,
+    PayloadType::kIdentification, PayloadType::kCertificate,    PayloadType::kCertificateRequest,
+    PayloadType::kSignature,   PayloadType::kHash,               PayloadType::kVendorId,
+    PayloadType::kNatD,        PayloadType::kNatDDraft,          PayloadType::kNotification};
+inline constexpr PayloadType kAggressive3Allowed[] = {
+    PayloadType::kCertificate, PayloadType::kSignature, PayloadType::kHash,     PayloadType::kNatD,
+    PayloadType::kNatDDraft,   PayloadType::kNotification, PayloadType::kVendorId};
+
 inline constexpr PayloadRule kMainModeSaRule{"Main Mode message 1/2", kMainModeSaRequired,
                                              kMainModeSaAllowed};
 inline constexpr PayloadRule kMainModeKeRule{"Main Mode message 3/4", kMainModeKeRequired,
                                              kMainModeKeAllowed};
 inline constexpr PayloadRule kMainModeAuthRule{"Main Mode message 5/6", kMainModeAuthRequired,
                                                kMainModeAuthAllowed};
+inline constexpr PayloadRule kAggressive1Rule{"Aggressive Mode message 1", kAggressive1Required,
+                                              kAggressive1Allowed};
+inline constexpr PayloadRule kAggressive2Rule{"Aggressive Mode message 2", kAggressive1Required,
+                                              kAggressive2Allowed};
+// HASH_I or SIG_I is checked by the authentication method, after the rule.
+inline constexpr PayloadRule kAggressive3Rule{"Aggressive Mode message 3", {}, kAggressive3Allowed};
 inline constexpr PayloadRule kQuickModeRule{"Quick Mode message 1/2", kQuickModeRequired,
                                             kQuickModeAllowed};
 inline constexpr PayloadRule kQuickModeHash3Rule{"Quick Mode message 3", kQuickModeHashOnly,

@@ -124,7 +124,6 @@ TEST(RacoonConfErrorTest, UnsupportedDirectives) {
   EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; proposal_check strict;")),
             "");
   EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; xauth_login \"u\";")), "");
-  EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; ike_frag on;")), "");
   EXPECT_NE(
       LoadError(Change("exchange_mode main;", "exchange_mode main; script \"up.sh\" phase1_up;")),
       "");
@@ -139,6 +138,25 @@ TEST(RacoonConfErrorTest, OffValuesOfUnsupportedFeaturesLoad) {
   EXPECT_EQ(LoadError(Change("exchange_mode main;",
                              "exchange_mode main; passive off; ike_frag off; mode_cfg off;")),
             "");
+}
+
+TEST(RacoonConfErrorTest, IkeFragValueChecked) {
+  EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; ike_frag on;")), "");
+  EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode main; ike_frag force;")), "");
+  EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; ike_frag always;")), "");
+}
+
+TEST(RacoonConfErrorTest, AggressiveModeNeedsOneDhGroup) {
+  const std::string second_proposal =
+      "  proposal {\n    encryption_algorithm 3des;\n    hash_algorithm sha1;\n"
+      "    authentication_method rsasig;\n    dh_group modp2048;\n  }\n}\nsainfo";
+  const std::string two_groups = ReplaceAll(Change("}\nsainfo", second_proposal), "exchange_mode main;",
+                                            "exchange_mode main, aggressive;");
+  EXPECT_EQ(LoadError(two_groups),
+            "t.conf:16:14: with exchange_mode aggressive every proposal needs the same dh_group; "
+            "use modp1024");
+  // Main Mode negotiates the group, so the same proposals load without aggressive.
+  EXPECT_EQ(LoadError(ReplaceAll(two_groups, "main, aggressive", "main")), "");
 }
 
 TEST(RacoonConfErrorTest, MisplacedDhGroup) {

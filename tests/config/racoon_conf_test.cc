@@ -183,6 +183,7 @@ remote 10.0.0.2 [500] {
   verify_cert off;
   send_cr off;
   nat_traversal force;
+  ike_frag force;
   initial_contact off;
   nonce_size 32;
   dpd_delay 20;
@@ -242,6 +243,7 @@ TEST(RacoonConfTest, EveryImplementedDirectiveMaps) {
   EXPECT_FALSE(remote.verify_cert);
   EXPECT_FALSE(remote.send_cr);
   EXPECT_EQ(remote.nat_traversal, NatTraversal::kForce);
+  EXPECT_EQ(remote.ike_fragmentation, IkeFragmentation::kForce);
   EXPECT_FALSE(remote.initial_contact);
   EXPECT_EQ(remote.nonce_size, 32u);
   EXPECT_EQ(remote.dpd_delay, 20s);

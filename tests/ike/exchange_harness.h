@@ -18,6 +18,7 @@
 #include "config/runtime_config.h"
 #include "esp/kernel_seam.h"
 #include "ike/ike_service.h"
+#include "ike/message.h"
 
 namespace ipop::ike::test {
 
@@ -222,6 +223,25 @@ inline void AddPolicies(Node& node) {
     policy.direction = direction;
     (void)node.kernel.AddPolicy(policy);
   }
+}
+
+// The payload types of a plaintext datagram in order; empty when it does
+// not parse or is encrypted.
+inline std::vector<PayloadType> PayloadTypesOf(const Bytes& datagram) {
+  std::vector<PayloadType> types;
+  auto message = ParseMessage(datagram);
+  if (!message) {
+    return types;
+  }
+  for (const Payload& payload : message->payloads()) {
+    types.push_back(payload.type);
+  }
+  return types;
+}
+
+inline bool IsEncrypted(const Bytes& datagram) {
+  auto message = ParseMessage(datagram);
+  return message && message->header().encrypted();
 }
 
 // Captures log lines for the lifetime of the object.

@@ -19,23 +19,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::vector<PayloadType> PayloadTypesOf(const Bytes& datagram) {
-  std::vector<PayloadType> types;
-  auto message = ParseMessage(datagram);
-  if (!message) {
-    return types;
-  }
-  for (const Payload& payload : message->payloads()) {
-    types.push_back(payload.type);
-  }
-  return types;
-}
-
-bool IsEncrypted(const Bytes& datagram) {
-  auto message = ParseMessage(datagram);
-  return message && message->header().encrypted();
-}
-
 class ExchangeTest : public ::testing::Test {
  protected:
   void MakeNodes(const Suite& suite) {

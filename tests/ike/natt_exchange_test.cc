@@ -36,17 +36,6 @@ struct NatMapping {
   }
 };
 
-std::vector<PayloadType> PayloadTypesOf(const Bytes& datagram) {
-  std::vector<PayloadType> types;
-  auto message = ParseMessage(datagram);
-  if (message) {
-    for (const Payload& payload : message->payloads()) {
-      types.push_back(payload.type);
-    }
-  }
-  return types;
-}
-
 bool Contains(const std::vector<PayloadType>& types, PayloadType type) {
   return std::ranges::find(types, type) != types.end();
 }
