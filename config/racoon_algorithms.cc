@@ -88,11 +88,12 @@ constexpr NamedValue<IkeCipher> kIkeCiphers[] = {
 constexpr std::string_view kUnsupportedIkeCiphers[] = {"des",  "blowfish", "cast128", "camellia",
                                                        "idea", "rc5",      "twofish"};
 
-constexpr NamedValue<HashAlgorithm> kIkeHashes[] = {{"sha1", HashAlgorithm::kSha1},
-                                                    {"sha256", HashAlgorithm::kSha256},
-                                                    {"sha2_256", HashAlgorithm::kSha256}};
-constexpr std::string_view kUnsupportedIkeHashes[] = {"md5",      "tiger",  "sha384",
-                                                      "sha2_384", "sha512", "sha2_512"};
+constexpr NamedValue<HashAlgorithm> kIkeHashes[] = {
+    {"sha1", HashAlgorithm::kSha1},     {"sha256", HashAlgorithm::kSha256},
+    {"sha2_256", HashAlgorithm::kSha256}, {"sha384", HashAlgorithm::kSha384},
+    {"sha2_384", HashAlgorithm::kSha384}, {"sha512", HashAlgorithm::kSha512},
+    {"sha2_512", HashAlgorithm::kSha512}};
+constexpr std::string_view kUnsupportedIkeHashes[] = {"md5", "tiger"};
 
 constexpr NamedValue<AuthMethod> kAuthMethods[] = {{"rsasig", AuthMethod::kRsaSignature},
                                                    {"pre_shared_key", AuthMethod::kPreSharedKey}};
@@ -109,14 +110,18 @@ constexpr std::string_view kUnsupportedAuthMethods[] = {"dsssig",
                                                         "xauth_rsa_server",
                                                         "xauth_rsa_client"};
 
-constexpr NamedValue<DhGroup> kDhGroups[] = {{"modp768", DhGroup::kModp768},
-                                             {"modp1024", DhGroup::kModp1024},
-                                             {"modp1536", DhGroup::kModp1536},
-                                             {"modp2048", DhGroup::kModp2048}};
-constexpr std::string_view kUnsupportedDhGroups[] = {"modp3072", "modp4096", "modp6144",
-                                                     "modp8192", "ec2n155",  "ec2n185"};
-// racoon's group numbers: RFC 2409 §6 (1, 2, 3, 4) and RFC 3526 (5, 14-18).
-constexpr uint64_t kUnsupportedDhGroupNumbers[] = {3, 4, 15, 16, 17, 18};
+// NOTE: ecp256 and ecp384 (groups 19 and 20, RFC 5903) are ipop-espd names,
+// spelled as strongSwan spells them; racoon has no ECP groups.
+constexpr NamedValue<DhGroup> kDhGroups[] = {
+    {"modp768", DhGroup::kModp768},   {"modp1024", DhGroup::kModp1024},
+    {"modp1536", DhGroup::kModp1536}, {"modp2048", DhGroup::kModp2048},
+    {"modp3072", DhGroup::kModp3072}, {"modp4096", DhGroup::kModp4096},
+    {"modp6144", DhGroup::kModp6144}, {"modp8192", DhGroup::kModp8192},
+    {"ecp256", DhGroup::kEcp256},     {"ecp384", DhGroup::kEcp384}};
+constexpr std::string_view kUnsupportedDhGroups[] = {"ec2n155", "ec2n185"};
+// racoon's EC2N group numbers (RFC 2409 §6.3, §6.4). The implemented groups
+// are also accepted by number, which is their IKE group number.
+constexpr uint64_t kUnsupportedDhGroupNumbers[] = {3, 4};
 
 // NOTE: aes_gcm_16 is an ipop-espd name. The keyword list (cftoken.l) of the
 // ipsec-tools 0.9.1 fork has no AES-GCM entry; other racoon builds define an
@@ -138,9 +143,12 @@ constexpr NamedValue<EspIntegrity> kEspIntegrities[] = {
     {"hmac_sha256", EspIntegrity::kHmacSha256_128},
     {"hmac_sha2_256", EspIntegrity::kHmacSha256_128},
     {"hmac_sha256_96", EspIntegrity::kHmacSha256_96},
+    {"hmac_sha384", EspIntegrity::kHmacSha384_192},
+    {"hmac_sha2_384", EspIntegrity::kHmacSha384_192},
+    {"hmac_sha512", EspIntegrity::kHmacSha512_256},
+    {"hmac_sha2_512", EspIntegrity::kHmacSha512_256},
     {"non_auth", EspIntegrity::kNone}};
-constexpr std::string_view kUnsupportedEspIntegrities[] = {
-    "hmac_md5", "hmac_sha384", "hmac_sha2_384", "hmac_sha512", "hmac_sha2_512", "des_mac", "kpdk"};
+constexpr std::string_view kUnsupportedEspIntegrities[] = {"hmac_md5", "des_mac", "kpdk"};
 
 constexpr NamedValue<bool> kCompressions[] = {{"deflate", true}};
 constexpr std::string_view kUnsupportedCompressions[] = {"lzs", "oui"};
@@ -163,7 +171,7 @@ IkeCipherChoice ReadIkeCipher(const Token& name, const Token* key_bits) {
 
 HashAlgorithm ReadIkeHash(const Token& name, const Token* key_bits) {
   const HashAlgorithm hash = Lookup<HashAlgorithm>(name, kIkeHashes, kUnsupportedIkeHashes,
-                                                   "hash algorithm", "sha1 or sha256");
+                                                   "hash algorithm", "sha1, sha256, sha384 or sha512");
   RejectKeyBits(name, key_bits);
   return hash;
 }
@@ -176,7 +184,9 @@ AuthMethod ReadAuthMethod(const Token& name, const Token* key_bits) {
 }
 
 DhGroup ReadDhGroup(const Token& group) {
-  const std::string choices = "modp768, modp1024, modp1536 or modp2048 (or 1, 2, 5, 14)";
+  const std::string choices =
+      "modp768, modp1024, modp1536, modp2048, modp3072, modp4096, modp6144, modp8192, ecp256 or "
+      "ecp384 (or 1, 2, 5, 14-20)";
   if (group.kind != TokenKind::kNumber) {
     return Lookup<DhGroup>(group, kDhGroups, kUnsupportedDhGroups, "Diffie-Hellman group", choices);
   }
@@ -210,7 +220,8 @@ EspCipherChoice ReadEspCipher(const Token& name, const Token* key_bits) {
 EspIntegrity ReadEspIntegrity(const Token& name, const Token* key_bits) {
   const EspIntegrity integrity =
       Lookup<EspIntegrity>(name, kEspIntegrities, kUnsupportedEspIntegrities,
-                           "authentication algorithm", "hmac_sha1 or hmac_sha256");
+                           "authentication algorithm",
+                           "hmac_sha1, hmac_sha256, hmac_sha256_96, hmac_sha384 or hmac_sha512");
   RejectKeyBits(name, key_bits);
   return integrity;
 }

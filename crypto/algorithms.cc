@@ -13,6 +13,10 @@ constexpr size_t k3desKeyLength = 24;
 // AES-GCM keying material carries a 4-byte salt after the key (RFC 4106 §8.1).
 constexpr size_t kGcmSaltLength = 4;
 
+// Field element lengths of the NIST curves P-256 and P-384 (RFC 5903 §3).
+constexpr size_t kP256CoordinateLength = 32;
+constexpr size_t kP384CoordinateLength = 48;
+
 }  // namespace
 
 size_t HashLength(HashAlgorithm algorithm) {
@@ -73,8 +77,35 @@ size_t DhGroupBytes(DhGroup group) {
       return 192;
     case DhGroup::kModp2048:
       return 256;
+    case DhGroup::kModp3072:
+      return 384;
+    case DhGroup::kModp4096:
+      return 512;
+    case DhGroup::kModp6144:
+      return 768;
+    case DhGroup::kModp8192:
+      return 1024;
+    case DhGroup::kEcp256:
+      return 2 * kP256CoordinateLength;
+    case DhGroup::kEcp384:
+      return 2 * kP384CoordinateLength;
   }
   return 0;
+}
+
+size_t DhSharedSecretBytes(DhGroup group) {
+  switch (group) {
+    case DhGroup::kEcp256:
+      return kP256CoordinateLength;
+    case DhGroup::kEcp384:
+      return kP384CoordinateLength;
+    default:
+      return DhGroupBytes(group);
+  }
+}
+
+bool IsEllipticCurveGroup(DhGroup group) {
+  return group == DhGroup::kEcp256 || group == DhGroup::kEcp384;
 }
 
 const char* DhGroupName(DhGroup group) {
@@ -87,6 +118,18 @@ const char* DhGroupName(DhGroup group) {
       return "MODP1536";
     case DhGroup::kModp2048:
       return "MODP2048";
+    case DhGroup::kModp3072:
+      return "MODP3072";
+    case DhGroup::kModp4096:
+      return "MODP4096";
+    case DhGroup::kModp6144:
+      return "MODP6144";
+    case DhGroup::kModp8192:
+      return "MODP8192";
+    case DhGroup::kEcp256:
+      return "ECP256";
+    case DhGroup::kEcp384:
+      return "ECP384";
   }
   return "unknown";
 }
@@ -114,6 +157,10 @@ size_t EspIntegrityKeyLength(EspIntegrity integrity) {
     case EspIntegrity::kHmacSha256_128:
     case EspIntegrity::kHmacSha256_96:
       return 32;  // RFC 4868 §2.1
+    case EspIntegrity::kHmacSha384_192:
+      return 48;  // RFC 4868 §2.1
+    case EspIntegrity::kHmacSha512_256:
+      return 64;  // RFC 4868 §2.1
   }
   return 0;
 }
@@ -127,6 +174,10 @@ size_t EspIntegrityIcvLength(EspIntegrity integrity) {
       return 12;
     case EspIntegrity::kHmacSha256_128:
       return 16;  // RFC 4868 §2.1
+    case EspIntegrity::kHmacSha384_192:
+      return 24;  // RFC 4868 §2.1
+    case EspIntegrity::kHmacSha512_256:
+      return 32;  // RFC 4868 §2.1
   }
   return 0;
 }
@@ -155,6 +206,10 @@ const char* EspIntegrityName(EspIntegrity integrity) {
       return "HMAC-SHA2-256-128";
     case EspIntegrity::kHmacSha256_96:
       return "HMAC-SHA2-256-96";
+    case EspIntegrity::kHmacSha384_192:
+      return "HMAC-SHA2-384-192";
+    case EspIntegrity::kHmacSha512_256:
+      return "HMAC-SHA2-512-256";
   }
   return "unknown";
 }

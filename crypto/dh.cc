@@ -2,8 +2,10 @@
 
 #include <openssl/bn.h>
 
+#include <optional>
 #include <string>
 
+#include "crypto/ecp_key.h"
 #include "crypto/openssl_util.h"
 
 namespace ipop::crypto {
@@ -35,6 +37,17 @@ BnPtr ModulusFor(DhGroup group) {
       return BnPtr(BN_get_rfc3526_prime_1536(nullptr));
     case DhGroup::kModp2048:
       return BnPtr(BN_get_rfc3526_prime_2048(nullptr));
+    case DhGroup::kModp3072:
+      return BnPtr(BN_get_rfc3526_prime_3072(nullptr));
+    case DhGroup::kModp4096:
+      return BnPtr(BN_get_rfc3526_prime_4096(nullptr));
+    case DhGroup::kModp6144:
+      return BnPtr(BN_get_rfc3526_prime_6144(nullptr));
+    case DhGroup::kModp8192:
+      return BnPtr(BN_get_rfc3526_prime_8192(nullptr));
+    case DhGroup::kEcp256:
+    case DhGroup::kEcp384:
+      break;
   }
   return nullptr;
 }
@@ -57,11 +70,13 @@ bool ModExpPadded(const BIGNUM* base, const BIGNUM* exponent, const BIGNUM* modu
 
 }  // namespace
 
+// Either the MODP fields or `ecp` are set, depending on the group.
 struct DhKeyPair::State {
   DhGroup group;
   BnPtr modulus;
   BnPtr private_value;
   Bytes public_value;
+  std::optional<internal::EcpKey> ecp;
 };
 
 DhKeyPair::DhKeyPair(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -71,9 +86,24 @@ DhKeyPair::~DhKeyPair() = default;
 
 DhGroup DhKeyPair::group() const { return state_->group; }
 
-const Bytes& DhKeyPair::public_value() const { return state_->public_value; }
+const Bytes& DhKeyPair::public_value() const {
+  return state_->ecp ? state_->ecp->public_value() : state_->public_value;
+}
+
+Result<DhKeyPair> DhKeyPair::FromEcpKey(DhGroup group, Result<internal::EcpKey> key) {
+  if (!key) {
+    return std::unexpected(key.error());
+  }
+  auto state = std::make_unique<State>();
+  state->group = group;
+  state->ecp = std::move(*key);
+  return DhKeyPair(std::move(state));
+}
 
 Result<DhKeyPair> DhKeyPair::Generate(DhGroup group) {
+  if (IsEllipticCurveGroup(group)) {
+    return FromEcpKey(group, internal::EcpKey::Generate(group));
+  }
   BnPtr modulus = ModulusFor(group);
   if (modulus == nullptr) {
     return Fail(ErrorCode::kUnsupported,
@@ -95,6 +125,9 @@ Result<DhKeyPair> DhKeyPair::Generate(DhGroup group) {
 }
 
 Result<DhKeyPair> DhKeyPair::FromPrivate(DhGroup group, ByteView private_value) {
+  if (IsEllipticCurveGroup(group)) {
+    return FromEcpKey(group, internal::EcpKey::FromPrivate(group, private_value));
+  }
   auto state = std::make_unique<State>();
   state->group = group;
   state->modulus = ModulusFor(group);
@@ -131,6 +164,9 @@ Result<DhKeyPair> DhKeyPair::FromPrivate(DhGroup group, ByteView private_value) 
 }
 
 Result<SecretBytes> DhKeyPair::ComputeShared(ByteView peer_public) const {
+  if (state_->ecp) {
+    return state_->ecp->ComputeShared(peer_public);
+  }
   const size_t modulus_bytes = DhGroupBytes(state_->group);
   if (peer_public.size() != modulus_bytes) {
     return Fail(ErrorCode::kMalformed,

@@ -1,4 +1,5 @@
-// Finite-field Diffie-Hellman over the IKE MODP groups.
+// Diffie-Hellman over the IKE MODP groups (RFC 2409 §6, RFC 3526) and ECP
+// groups (RFC 5903).
 #ifndef IPOP_CRYPTO_DH_H_
 #define IPOP_CRYPTO_DH_H_
 
@@ -11,6 +12,10 @@
 
 namespace ipop::crypto {
 
+namespace internal {
+class EcpKey;
+}  // namespace internal
+
 class DhKeyPair {
  public:
   static Result<DhKeyPair> Generate(DhGroup group);
@@ -22,15 +27,19 @@ class DhKeyPair {
   ~DhKeyPair();
 
   DhGroup group() const;
-  // g^x mod p, left-padded with zeros to the modulus length (the KE payload).
+  // The KE payload body. For MODP it is g^x mod p, left-padded with zeros to
+  // the modulus length. For ECP it is the point's x || y (RFC 5903 §7).
   const Bytes& public_value() const;
-  // g^xy mod p, left-padded to the modulus length as RFC 2409 §5 hashes it.
-  // Rejects a peer value outside 2..p-2 or of the wrong length.
+  // Returns g^xy as RFC 2409 §5 hashes it: left-padded to the modulus length
+  // for MODP, and the x coordinate alone for ECP (RFC 5903 §7). Rejects a
+  // peer value of the wrong length, a MODP value outside 2..p-2, and an ECP
+  // value that is not a point on the curve.
   Result<SecretBytes> ComputeShared(ByteView peer_public) const;
 
  private:
   struct State;
   explicit DhKeyPair(std::unique_ptr<State> state);
+  static Result<DhKeyPair> FromEcpKey(DhGroup group, Result<internal::EcpKey> key);
   std::unique_ptr<State> state_;
 };
 

@@ -282,6 +282,12 @@ Result<std::unique_ptr<EspCrypto>> CreateCbc(EspCipher cipher, EspIntegrity inte
     case EspIntegrity::kHmacSha256_96:
       hash = HashAlgorithm::kSha256;
       break;
+    case EspIntegrity::kHmacSha384_192:
+      hash = HashAlgorithm::kSha384;
+      break;
+    case EspIntegrity::kHmacSha512_256:
+      hash = HashAlgorithm::kSha512;
+      break;
   }
   if (integrity_key.size() != EspIntegrityKeyLength(integrity)) {
     return Fail(ErrorCode::kInvalidArgument,

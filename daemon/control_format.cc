@@ -107,6 +107,10 @@ const char* SetkeyIntegrityName(crypto::EspIntegrity integrity) {
     case crypto::EspIntegrity::kHmacSha256_128:
     case crypto::EspIntegrity::kHmacSha256_96:
       return "hmac-sha256";
+    case crypto::EspIntegrity::kHmacSha384_192:
+      return "hmac-sha384";
+    case crypto::EspIntegrity::kHmacSha512_256:
+      return "hmac-sha512";
   }
   return "?";
 }

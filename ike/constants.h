@@ -149,6 +149,12 @@ inline constexpr uint16_t kIkeGroupModp768 = 1;    // RFC 2409 §6.1
 inline constexpr uint16_t kIkeGroupModp1024 = 2;   // RFC 2409 §6.2
 inline constexpr uint16_t kIkeGroupModp1536 = 5;   // RFC 3526 §2
 inline constexpr uint16_t kIkeGroupModp2048 = 14;  // RFC 3526 §3
+inline constexpr uint16_t kIkeGroupModp3072 = 15;  // RFC 3526 §4
+inline constexpr uint16_t kIkeGroupModp4096 = 16;  // RFC 3526 §5
+inline constexpr uint16_t kIkeGroupModp6144 = 17;  // RFC 3526 §6
+inline constexpr uint16_t kIkeGroupModp8192 = 18;  // RFC 3526 §7
+inline constexpr uint16_t kIkeGroupEcp256 = 19;    // RFC 5903 §3.1
+inline constexpr uint16_t kIkeGroupEcp384 = 20;    // RFC 5903 §3.2
 
 inline constexpr uint16_t kIkeLifeTypeSeconds = 1;
 inline constexpr uint16_t kIkeLifeTypeKilobytes = 2;

@@ -50,6 +50,10 @@ const char* WiresharkIntegrityName(crypto::EspIntegrity integrity) {
       return "HMAC-SHA-256-128 [RFC4868]";
     case crypto::EspIntegrity::kHmacSha256_96:
       return "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]";
+    case crypto::EspIntegrity::kHmacSha384_192:
+      return "HMAC-SHA-384-192 [RFC4868]";
+    case crypto::EspIntegrity::kHmacSha512_256:
+      return "HMAC-SHA-512-256 [RFC4868]";
   }
   return "NULL";
 }

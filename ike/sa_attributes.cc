@@ -37,6 +37,12 @@ std::optional<crypto::HashAlgorithm> IkeHashFromWire(uint64_t value) {
   if (value == kIkeHashSha2_256) {
     return crypto::HashAlgorithm::kSha256;
   }
+  if (value == kIkeHashSha2_384) {
+    return crypto::HashAlgorithm::kSha384;
+  }
+  if (value == kIkeHashSha2_512) {
+    return crypto::HashAlgorithm::kSha512;
+  }
   return std::nullopt;
 }
 
@@ -58,6 +64,18 @@ std::optional<crypto::DhGroup> GroupFromWire(uint64_t value) {
       return crypto::DhGroup::kModp1536;
     case kIkeGroupModp2048:
       return crypto::DhGroup::kModp2048;
+    case kIkeGroupModp3072:
+      return crypto::DhGroup::kModp3072;
+    case kIkeGroupModp4096:
+      return crypto::DhGroup::kModp4096;
+    case kIkeGroupModp6144:
+      return crypto::DhGroup::kModp6144;
+    case kIkeGroupModp8192:
+      return crypto::DhGroup::kModp8192;
+    case kIkeGroupEcp256:
+      return crypto::DhGroup::kEcp256;
+    case kIkeGroupEcp384:
+      return crypto::DhGroup::kEcp384;
     default:
       return std::nullopt;
   }
@@ -68,7 +86,17 @@ uint16_t IkeCipherToWire(crypto::IkeCipher cipher) {
 }
 
 uint16_t IkeHashToWire(crypto::HashAlgorithm hash) {
-  return hash == crypto::HashAlgorithm::kSha256 ? kIkeHashSha2_256 : kIkeHashSha1;
+  switch (hash) {
+    case crypto::HashAlgorithm::kSha1:
+      break;
+    case crypto::HashAlgorithm::kSha256:
+      return kIkeHashSha2_256;
+    case crypto::HashAlgorithm::kSha384:
+      return kIkeHashSha2_384;
+    case crypto::HashAlgorithm::kSha512:
+      return kIkeHashSha2_512;
+  }
+  return kIkeHashSha1;
 }
 
 uint16_t AuthMethodToWire(config::AuthMethod method) {
@@ -172,14 +200,30 @@ std::optional<crypto::EspIntegrity> EspIntegrityFromWire(uint64_t value) {
   if (value == kAuthHmacSha2_256) {
     return crypto::EspIntegrity::kHmacSha256_128;
   }
+  if (value == kAuthHmacSha2_384) {
+    return crypto::EspIntegrity::kHmacSha384_192;
+  }
+  if (value == kAuthHmacSha2_512) {
+    return crypto::EspIntegrity::kHmacSha512_256;
+  }
   return std::nullopt;
 }
 
 uint16_t EspIntegrityToWire(crypto::EspIntegrity integrity) {
-  // Both ICV lengths of HMAC-SHA2-256 share one attribute value in IKEv1.
-  const bool sha256 = integrity == crypto::EspIntegrity::kHmacSha256_128 ||
-                      integrity == crypto::EspIntegrity::kHmacSha256_96;
-  return sha256 ? kAuthHmacSha2_256 : kAuthHmacSha1;
+  switch (integrity) {
+    case crypto::EspIntegrity::kNone:
+    case crypto::EspIntegrity::kHmacSha1_96:
+      break;
+    // Both ICV lengths of HMAC-SHA2-256 share one attribute value in IKEv1.
+    case crypto::EspIntegrity::kHmacSha256_128:
+    case crypto::EspIntegrity::kHmacSha256_96:
+      return kAuthHmacSha2_256;
+    case crypto::EspIntegrity::kHmacSha384_192:
+      return kAuthHmacSha2_384;
+    case crypto::EspIntegrity::kHmacSha512_256:
+      return kAuthHmacSha2_512;
+  }
+  return kAuthHmacSha1;
 }
 
 // Attribute values of one ESP transform as decoding proceeds.

@@ -36,6 +36,12 @@ EspSaConfig MakeProbeSa(AlgorithmFamily family) {
     case AlgorithmFamily::kHmacSha256:
       config.integrity = crypto::EspIntegrity::kHmacSha256_128;
       break;
+    case AlgorithmFamily::kHmacSha384:
+      config.integrity = crypto::EspIntegrity::kHmacSha384_192;
+      break;
+    case AlgorithmFamily::kHmacSha512:
+      config.integrity = crypto::EspIntegrity::kHmacSha512_256;
+      break;
     case AlgorithmFamily::kAesCbc:
     case AlgorithmFamily::kHmacSha1:
       break;
@@ -156,6 +162,12 @@ std::vector<AlgorithmFamily> FamiliesOf(crypto::EspCipher cipher, crypto::EspInt
     case crypto::EspIntegrity::kHmacSha256_128:
     case crypto::EspIntegrity::kHmacSha256_96:
       families.push_back(AlgorithmFamily::kHmacSha256);
+      break;
+    case crypto::EspIntegrity::kHmacSha384_192:
+      families.push_back(AlgorithmFamily::kHmacSha384);
+      break;
+    case crypto::EspIntegrity::kHmacSha512_256:
+      families.push_back(AlgorithmFamily::kHmacSha512);
       break;
     case crypto::EspIntegrity::kNone:
       break;

@@ -4,9 +4,12 @@ namespace ipop::esp::xfrm {
 namespace {
 
 // ICV lengths in bits: RFC 2404 §2.2 (HMAC-SHA1-96), RFC 4868 §2.3
-// (HMAC-SHA-256-128), RFC 4106 §6 (the 16-octet ICV of AES-GCM-16).
+// (HMAC-SHA-256-128, HMAC-SHA-384-192, HMAC-SHA-512-256), RFC 4106 §6 (the
+// 16-octet ICV of AES-GCM-16).
 constexpr uint32_t kSha1TruncationBits = 96;
 constexpr uint32_t kSha256TruncationBits = 128;
+constexpr uint32_t kSha384TruncationBits = 192;
+constexpr uint32_t kSha512TruncationBits = 256;
 // The 96-bit truncation of HMAC-SHA-256 that some peers written before
 // RFC 4868 use.
 constexpr uint32_t kSha256LegacyTruncationBits = 96;
@@ -40,6 +43,10 @@ Result<KernelIntegrity> ToKernelIntegrity(crypto::EspIntegrity integrity) {
     case crypto::EspIntegrity::kHmacSha256_96:
       return KernelIntegrity{.name = "hmac(sha256)",
                              .truncation_bits = kSha256LegacyTruncationBits};
+    case crypto::EspIntegrity::kHmacSha384_192:
+      return KernelIntegrity{.name = "hmac(sha384)", .truncation_bits = kSha384TruncationBits};
+    case crypto::EspIntegrity::kHmacSha512_256:
+      return KernelIntegrity{.name = "hmac(sha512)", .truncation_bits = kSha512TruncationBits};
     case crypto::EspIntegrity::kNone:
       break;
   }
@@ -60,6 +67,10 @@ const char* AlgorithmFamilyName(AlgorithmFamily family) {
       return "hmac-sha1";
     case AlgorithmFamily::kHmacSha256:
       return "hmac-sha256";
+    case AlgorithmFamily::kHmacSha384:
+      return "hmac-sha384";
+    case AlgorithmFamily::kHmacSha512:
+      return "hmac-sha512";
   }
   return "unknown";
 }

@@ -35,12 +35,22 @@ Result<KernelIntegrity> ToKernelIntegrity(crypto::EspIntegrity integrity);
 
 // The algorithm family that the start-up probe tests: one entry per kernel
 // transform that an SA can need.
-enum class AlgorithmFamily { k3desCbc, kAesCbc, kAesGcm, kHmacSha1, kHmacSha256 };
+enum class AlgorithmFamily {
+  k3desCbc,
+  kAesCbc,
+  kAesGcm,
+  kHmacSha1,
+  kHmacSha256,
+  kHmacSha384,
+  kHmacSha512,
+};
 inline constexpr AlgorithmFamily kAllAlgorithmFamilies[] = {
-    AlgorithmFamily::k3desCbc, AlgorithmFamily::kAesCbc, AlgorithmFamily::kAesGcm,
-    AlgorithmFamily::kHmacSha1, AlgorithmFamily::kHmacSha256};
+    AlgorithmFamily::k3desCbc,   AlgorithmFamily::kAesCbc,     AlgorithmFamily::kAesGcm,
+    AlgorithmFamily::kHmacSha1,  AlgorithmFamily::kHmacSha256, AlgorithmFamily::kHmacSha384,
+    AlgorithmFamily::kHmacSha512};
 
-// "3des-cbc", "aes-cbc", "aes-gcm", "hmac-sha1", "hmac-sha256".
+// "3des-cbc", "aes-cbc", "aes-gcm", "hmac-sha1", "hmac-sha256",
+// "hmac-sha384", "hmac-sha512".
 const char* AlgorithmFamilyName(AlgorithmFamily family);
 
 }  // namespace ipop::esp::xfrm

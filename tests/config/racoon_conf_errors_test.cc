@@ -61,7 +61,7 @@ TEST(RacoonConfErrorTest, MissingSemicolonAfterExchangeMode) {
 TEST(RacoonConfErrorTest, UnexpectedTokenOnSameLine) {
   EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm sha1 sha256;")),
             "t.conf:8:25: unexpected \"sha256\" in the hash_algorithm statement; expected \";\"; "
-            "usage: hash_algorithm sha1|sha256;");
+            "usage: hash_algorithm sha1|sha256|sha384|sha512;");
 }
 
 TEST(RacoonConfErrorTest, UnclosedBlockAtEndOfFile) {
@@ -165,16 +165,24 @@ TEST(RacoonConfErrorTest, MisplacedDhGroup) {
             "proposal block; move it into proposal { ... }");
 }
 
+constexpr char kDhGroupChoices[] =
+    "modp768, modp1024, modp1536, modp2048, modp3072, modp4096, modp6144, modp8192, ecp256 or "
+    "ecp384 (or 1, 2, 5, 14-20)";
+
 TEST(RacoonConfErrorTest, WrongValues) {
   EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group modp9999;")),
-            "t.conf:10:14: unknown Diffie-Hellman group \"modp9999\"; use modp768, modp1024, "
-            "modp1536 or modp2048 (or 1, 2, 5, 14)");
-  EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group modp3072;")),
-            "t.conf:10:14: Diffie-Hellman group \"modp3072\" is not supported yet; use modp768, "
-            "modp1024, modp1536 or modp2048 (or 1, 2, 5, 14)");
+            "t.conf:10:14: unknown Diffie-Hellman group \"modp9999\"; use " +
+                std::string(kDhGroupChoices));
+  EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group ec2n155;")),
+            "t.conf:10:14: Diffie-Hellman group \"ec2n155\" is not supported yet; use " +
+                std::string(kDhGroupChoices));
+  EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group 3;")),
+            "t.conf:10:14: Diffie-Hellman group 3 is not supported yet; use " +
+                std::string(kDhGroupChoices));
   EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group 99;")),
-            "t.conf:10:14: unknown Diffie-Hellman group 99; use modp768, modp1024, modp1536 or "
-            "modp2048 (or 1, 2, 5, 14)");
+            "t.conf:10:14: unknown Diffie-Hellman group 99; use " + std::string(kDhGroupChoices));
+  EXPECT_EQ(LoadError(Change("dh_group modp1024;", "dh_group ecp_384;")),
+            "t.conf:10:14: unknown Diffie-Hellman group \"ecp_384\"; did you mean \"ecp384\"?");
 
   EXPECT_EQ(LoadError(Change("encryption_algorithm 3des;", "encryption_algorithm aes256;")),
             "t.conf:7:26: unknown encryption algorithm \"aes256\"; did you mean \"aes 256\"?");
@@ -186,13 +194,14 @@ TEST(RacoonConfErrorTest, WrongValues) {
   EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm sha1 1;")),
             "t.conf:8:25: \"sha1\" takes no key length; remove \"1\"");
   EXPECT_EQ(LoadError(Change("hash_algorithm sha1;", "hash_algorithm md5;")),
-            "t.conf:8:20: hash algorithm \"md5\" is not supported yet; use sha1 or sha256");
+            "t.conf:8:20: hash algorithm \"md5\" is not supported yet; use sha1, sha256, sha384 "
+            "or sha512");
   EXPECT_EQ(LoadError(Change("authentication_method rsasig;", "authentication_method rsasgi;")),
             "t.conf:9:27: unknown authentication method \"rsasgi\"; did you mean \"rsasig\"?");
   EXPECT_EQ(LoadError(Change("authentication_algorithm hmac_sha1;",
                              "authentication_algorithm hmac_md5;")),
             "t.conf:15:28: authentication algorithm \"hmac_md5\" is not supported yet; use "
-            "hmac_sha1 or hmac_sha256");
+            "hmac_sha1, hmac_sha256, hmac_sha256_96, hmac_sha384 or hmac_sha512");
 
   EXPECT_EQ(LoadError(Change("exchange_mode main;", "exchange_mode mian;")),
             "t.conf:3:17: unknown exchange mode \"mian\"; did you mean \"main\"?");

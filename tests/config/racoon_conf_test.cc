@@ -314,6 +314,52 @@ TEST(RacoonConfTest, PathKeylogRejectsRelativeName) {
   }
 }
 
+// racoon's names for the SHA-2 hashes and the RFC 3526 groups, and the
+// ipop-espd names ecp256 and ecp384 for the RFC 5903 groups.
+TEST(RacoonConfTest, Sha2AndLargeGroupKeywords) {
+  const struct {
+    const char* hash;
+    crypto::HashAlgorithm expected_hash;
+    const char* group;
+    crypto::DhGroup expected_group;
+  } cases[] = {{"sha384", crypto::HashAlgorithm::kSha384, "modp3072", crypto::DhGroup::kModp3072},
+               {"sha2_384", crypto::HashAlgorithm::kSha384, "16", crypto::DhGroup::kModp4096},
+               {"sha512", crypto::HashAlgorithm::kSha512, "modp6144", crypto::DhGroup::kModp6144},
+               {"sha2_512", crypto::HashAlgorithm::kSha512, "18", crypto::DhGroup::kModp8192},
+               {"sha256", crypto::HashAlgorithm::kSha256, "ecp256", crypto::DhGroup::kEcp256},
+               {"sha384", crypto::HashAlgorithm::kSha384, "20", crypto::DhGroup::kEcp384}};
+  for (const auto& test_case : cases) {
+    std::string text = ReplaceAll(kIpopConf, "hash_algorithm sha1;",
+                                  std::string("hash_algorithm ") + test_case.hash + ";");
+    text = ReplaceAll(text, "dh_group modp1024;", std::string("dh_group ") + test_case.group + ";");
+    text = ReplaceAll(text, "pfs_group modp1024;",
+                      std::string("pfs_group ") + test_case.group + ";");
+    const RuntimeConfig config =
+        ParseRacoonConfText(text, "ipop.conf", LoadOptions{.check_files = false});
+
+    ASSERT_EQ(config.remotes.size(), 1u) << test_case.hash;
+    ASSERT_EQ(config.remotes[0].proposals.size(), 1u) << test_case.hash;
+    EXPECT_EQ(config.remotes[0].proposals[0].hash, test_case.expected_hash) << test_case.hash;
+    EXPECT_EQ(config.remotes[0].proposals[0].dh_group, test_case.expected_group) << test_case.group;
+    ASSERT_EQ(config.sainfos.size(), 1u);
+    EXPECT_EQ(config.sainfos[0].pfs_group, test_case.expected_group) << test_case.group;
+  }
+}
+
+TEST(RacoonConfTest, Sha2IntegrityKeywords) {
+  const std::string text =
+      ReplaceAll(kIpopConf, "authentication_algorithm hmac_sha1;",
+                 "authentication_algorithm hmac_sha384, hmac_sha2_512, hmac_sha2_384, hmac_sha512;");
+  const RuntimeConfig config =
+      ParseRacoonConfText(text, "ipop.conf", LoadOptions{.check_files = false});
+
+  ASSERT_EQ(config.sainfos.size(), 1u);
+  EXPECT_EQ(config.sainfos[0].integrities,
+            (std::vector<crypto::EspIntegrity>{
+                crypto::EspIntegrity::kHmacSha384_192, crypto::EspIntegrity::kHmacSha512_256,
+                crypto::EspIntegrity::kHmacSha384_192, crypto::EspIntegrity::kHmacSha512_256}));
+}
+
 TEST(RacoonConfTest, FindSainfoPrefersExactThenHalfAnonymous) {
   const RuntimeConfig config =
       ParseRacoonConfText(kFullConf, "full.conf", LoadOptions{.check_files = false});

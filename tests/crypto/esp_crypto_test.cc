@@ -53,6 +53,8 @@ const Suite kSuites[] = {
     {"AES-256-CBC/HMAC-SHA2-256-128", EspCipher::kAesCbc, EspIntegrity::kHmacSha256_128, 32, 32},
     {"AES-192-CBC/HMAC-SHA2-256-96", EspCipher::kAesCbc, EspIntegrity::kHmacSha256_96, 24, 32},
     {"3DES-CBC/HMAC-SHA2-256-128", EspCipher::k3desCbc, EspIntegrity::kHmacSha256_128, 24, 32},
+    {"AES-128-CBC/HMAC-SHA2-384-192", EspCipher::kAesCbc, EspIntegrity::kHmacSha384_192, 16, 48},
+    {"AES-256-CBC/HMAC-SHA2-512-256", EspCipher::kAesCbc, EspIntegrity::kHmacSha512_256, 32, 64},
     {"AES-GCM-16-128", EspCipher::kAesGcm16, EspIntegrity::kNone, 20, 0},
     {"AES-GCM-16-256", EspCipher::kAesGcm16, EspIntegrity::kNone, 36, 0},
 };
@@ -157,7 +159,7 @@ TEST(EspCrypto, GcmSealOpenAllocateNothing) {
   // Creating the contexts allocates, which shows that the hooks count.
   g_openssl_allocations = 0;
   g_counting = true;
-  std::unique_ptr<EspCrypto> crypto = CreateSuite(kSuites[5]);
+  std::unique_ptr<EspCrypto> crypto = CreateSuite(kSuites[7]);
   g_counting = false;
   ASSERT_NE(crypto, nullptr);
   ASSERT_GT(g_openssl_allocations.load(), 0);
@@ -191,7 +193,7 @@ TEST(EspCrypto, CbcIvsDifferBetweenPackets) {
 }
 
 // The trailer and packets below come from tests/crypto/esp_vectors.py, which
-// builds them with Python's `cryptography` AESGCM and hmac modules.
+// builds them with Python's `cryptography` AESGCM, AES-CBC and hmac modules.
 const char kTrailer[] = "404142434445464748494a4b4c4d4e4f505152535455565758595a5b01020204";
 
 TEST(EspCrypto, AesGcm128KnownAnswer) {
@@ -249,6 +251,49 @@ TEST(EspCrypto, AesCbcHmacSha1KnownAnswer) {
   }
 }
 
+// RFC 4868 §2.1: HMAC-SHA2-384 and HMAC-SHA2-512 with a key as long as the
+// hash output, truncated to half of it (24 and 32 bytes).
+TEST(EspCrypto, AesCbcHmacSha2KnownAnswers) {
+  const Bytes cipher_key = HexToBytes("0123456789abcdef0123456789abcdef");
+  const struct {
+    const char* name;
+    EspIntegrity integrity;
+    size_t key_length;
+    const char* packet;
+  } kCases[] = {
+      {"HMAC-SHA2-384-192", EspIntegrity::kHmacSha384_192, 48,
+       "c0ffee0100000001000102030405060708090a0b0c0d0e0f5862452d33693750"
+       "c383c208894f98a98ed2eee9fb36ab23ca42a63c05276e7aa41aab72e59df757"
+       "b609812ebcc5ff8a858f47e1599c9f35"},
+      {"HMAC-SHA2-512-256", EspIntegrity::kHmacSha512_256, 64,
+       "c0ffee0100000001000102030405060708090a0b0c0d0e0f5862452d33693750"
+       "c383c208894f98a98ed2eee9fb36ab23ca42a63c05276e7ade7936ab786ef3fc"
+       "c37f24b5cc9658a1131a1c98bc2d0d416b318d03e683139c"},
+  };
+  for (const auto& test_case : kCases) {
+    SCOPED_TRACE(test_case.name);
+    Bytes integrity_key(test_case.key_length);
+    for (size_t i = 0; i < integrity_key.size(); ++i) {
+      integrity_key[i] = std::byte(0x01 + i);
+    }
+    Result<std::unique_ptr<EspCrypto>> crypto =
+        EspCrypto::Create(EspCipher::kAesCbc, test_case.integrity, cipher_key, integrity_key);
+    ASSERT_TRUE(crypto.has_value()) << crypto.error().detail;
+    EXPECT_EQ((*crypto)->icv_size(), EspIntegrityIcvLength(test_case.integrity));
+
+    Bytes packet = HexToBytes(test_case.packet);
+    ASSERT_EQ(packet.size(), kHeaderLength + 16 + 32 + (*crypto)->icv_size());
+    ASSERT_TRUE((*crypto)->Open(packet));
+    EXPECT_EQ(ToHex(ByteView(packet).subspan(kHeaderLength + 16, 32)), kTrailer);
+
+    // The same packet with the ICV cut to 12 bytes, as an HMAC-SHA1-96 or
+    // 96-bit HMAC-SHA2-256 peer would send it, must not open.
+    Bytes short_icv = HexToBytes(test_case.packet);
+    short_icv.resize(short_icv.size() - (*crypto)->icv_size() + 12);
+    EXPECT_FALSE((*crypto)->Open(short_icv));
+  }
+}
+
 TEST(EspCrypto, RejectsBadPacketLengths) {
   for (const Suite& suite : kSuites) {
     SCOPED_TRACE(suite.name);
@@ -297,7 +342,7 @@ TEST(EspCrypto, UnsupportedCombinations) {
 TEST(EspCrypto, SizesPerSuite) {
   std::unique_ptr<EspCrypto> tdes = CreateSuite(kSuites[0]);
   std::unique_ptr<EspCrypto> aes = CreateSuite(kSuites[2]);
-  std::unique_ptr<EspCrypto> gcm = CreateSuite(kSuites[5]);
+  std::unique_ptr<EspCrypto> gcm = CreateSuite(kSuites[7]);
   ASSERT_NE(tdes, nullptr);
   ASSERT_NE(aes, nullptr);
   ASSERT_NE(gcm, nullptr);

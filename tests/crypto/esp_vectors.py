@@ -4,8 +4,9 @@
 The packets are built here with Python's `cryptography` and `hmac`
 modules, independently of the C++ code: AES-GCM-128 as RFC 4106 lays it
 out (nonce = salt | explicit IV, AAD = SPI | 32-bit sequence number,
-16-byte ICV) and AES-128-CBC with HMAC-SHA1-96 as RFC 4303 §3.3.2 lays
-it out (ICV over SPI through ciphertext, truncated to 12 bytes).
+16-byte ICV) and AES-128-CBC with HMAC-SHA1-96, HMAC-SHA2-384-192 and
+HMAC-SHA2-512-256 as RFC 4303 §3.3.2 lays it out (ICV over SPI through
+ciphertext, truncated to 12, 24 or 32 bytes, RFC 4868 §2.1).
 """
 import hashlib
 import hmac
@@ -26,12 +27,12 @@ def gcm_packet(key, salt, sequence):
     return header + explicit_iv + sealed  # sealed = ciphertext | 16-byte tag
 
 
-def cbc_packet(key, auth_key, iv, sequence):
+def cbc_packet(key, auth_key, iv, sequence, digest=hashlib.sha1, icv_length=12):
     header = SPI + sequence.to_bytes(4, "big")
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     ciphertext = encryptor.update(TRAILER) + encryptor.finalize()
     authenticated = header + iv + ciphertext
-    icv = hmac.new(auth_key, authenticated, hashlib.sha1).digest()[:12]
+    icv = hmac.new(auth_key, authenticated, digest).digest()[:icv_length]
     return authenticated + icv
 
 
@@ -47,3 +48,12 @@ for sequence, iv in ((1, "000102030405060708090a0b0c0d0e0f"),
                      (2, "f0e0d0c0b0a090807060504030201000")):
     packet = cbc_packet(cbc_key, cbc_auth_key, bytes.fromhex(iv), sequence)
     print("cbc-sha1 seq", sequence, packet.hex())
+
+# RFC 4868 §2.1: the key is as long as the hash output.
+sha384_key = bytes(range(0x01, 0x01 + 48))
+sha512_key = bytes(range(0x01, 0x01 + 64))
+iv = bytes.fromhex("000102030405060708090a0b0c0d0e0f")
+print("cbc-sha384 seq 1",
+      cbc_packet(cbc_key, sha384_key, iv, 1, hashlib.sha384, 24).hex())
+print("cbc-sha512 seq 1",
+      cbc_packet(cbc_key, sha512_key, iv, 1, hashlib.sha512, 32).hex())

@@ -209,6 +209,52 @@ Suite Aes128Modp1536WithGcm(size_t gcm_bits) {
   return suite;
 }
 
+// SHA2-384 in both phases with the RFC 5903 384-bit curve for phase 1 and PFS.
+Suite Aes256Sha384Ecp384() {
+  Suite suite;
+  suite.name = "aes256_sha384_ecp384";
+  suite.phase1.cipher = crypto::IkeCipher::kAesCbc;
+  suite.phase1.key_bits = 256;
+  suite.phase1.hash = crypto::HashAlgorithm::kSha384;
+  suite.phase1.dh_group = crypto::DhGroup::kEcp384;
+  suite.esp_cipher = crypto::EspCipher::kAesCbc;
+  suite.esp_key_bits = 256;
+  suite.esp_integrity = crypto::EspIntegrity::kHmacSha384_192;
+  suite.pfs_group = crypto::DhGroup::kEcp384;
+  return suite;
+}
+
+// SHA2-512 in both phases, with MODP 4096 in phase 1 and ECP 256 for PFS so
+// that the two exchanges use different group kinds.
+Suite Aes256Sha512Modp4096() {
+  Suite suite;
+  suite.name = "aes256_sha512_modp4096";
+  suite.phase1.cipher = crypto::IkeCipher::kAesCbc;
+  suite.phase1.key_bits = 256;
+  suite.phase1.hash = crypto::HashAlgorithm::kSha512;
+  suite.phase1.dh_group = crypto::DhGroup::kModp4096;
+  suite.esp_cipher = crypto::EspCipher::kAesCbc;
+  suite.esp_key_bits = 128;
+  suite.esp_integrity = crypto::EspIntegrity::kHmacSha512_256;
+  suite.pfs_group = crypto::DhGroup::kEcp256;
+  return suite;
+}
+
+// ECP 256 in phase 1 and MODP 8192, the largest group, for PFS.
+Suite Aes128Sha256Ecp256() {
+  Suite suite;
+  suite.name = "aes128_sha256_ecp256";
+  suite.phase1.cipher = crypto::IkeCipher::kAesCbc;
+  suite.phase1.key_bits = 128;
+  suite.phase1.hash = crypto::HashAlgorithm::kSha256;
+  suite.phase1.dh_group = crypto::DhGroup::kEcp256;
+  suite.esp_cipher = crypto::EspCipher::kAesGcm16;
+  suite.esp_key_bits = 128;
+  suite.esp_integrity = crypto::EspIntegrity::kNone;
+  suite.pfs_group = crypto::DhGroup::kModp8192;
+  return suite;
+}
+
 class ExchangeSuiteTest : public ExchangeTest, public ::testing::WithParamInterface<Suite> {};
 
 TEST_P(ExchangeSuiteTest, CompletesWithMatchingKeys) {
@@ -230,8 +276,9 @@ TEST_P(ExchangeSuiteTest, CompletesWithMatchingKeys) {
 
 INSTANTIATE_TEST_SUITE_P(Suites, ExchangeSuiteTest,
                          ::testing::Values(RacoonSuite(), Aes256Sha256Modp2048(), Aes128Sha256With96BitIcv(),
-                                           Aes128Modp1536WithGcm(128),
-                                           Aes128Modp1536WithGcm(256)),
+                                           Aes128Modp1536WithGcm(128), Aes128Modp1536WithGcm(256),
+                                           Aes256Sha384Ecp384(), Aes256Sha512Modp4096(),
+                                           Aes128Sha256Ecp256()),
                          [](const ::testing::TestParamInfo<Suite>& param_info) { return param_info.param.name; });
 
 TEST_F(ExchangeTest, PreSharedKeyCompletes) {

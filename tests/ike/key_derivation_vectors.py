@@ -45,7 +45,7 @@ id_r = bytes.fromhex("01000000c0a80165")
 mid = bytes.fromhex("9dd19883")
 rest = bytes.fromhex("0a000010aabbccddeeff00112233445566")
 
-for name, key_length in (("sha1", 32), ("sha256", 16)):
+for name, key_length in (("sha1", 32), ("sha256", 16), ("sha384", 32), ("sha512", 32)):
     skeyid = prf(name, ni + nr, gxy)
     d = prf(name, skeyid, gxy, cky_i, cky_r, b"\x00")
     a = prf(name, skeyid, d, gxy, cky_i, cky_r, b"\x01")

@@ -265,5 +265,81 @@ TEST(ProposalTest, EspSelectionChecksMode) {
   EXPECT_FALSE(SameEspAlgorithms(tunnel, transport));
 }
 
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+// Hash Algorithm values 5 and 6 (SHA2-384, SHA2-512) and Group Description
+// values 15 to 20 (RFC 3526 and RFC 5903 groups) from the IANA IKE attribute
+// registries, written into racoon's Main Mode SA.
+TEST(ProposalTest, DecodesSha2AndLargeGroupsInPhase1) {
+  const struct {
+    const char* hash_attribute;
+    crypto::HashAlgorithm hash;
+    const char* group_attribute;
+    crypto::DhGroup group;
+  } kCases[] = {{"80020005", crypto::HashAlgorithm::kSha384, "8004000f", crypto::DhGroup::kModp3072},
+                {"80020006", crypto::HashAlgorithm::kSha512, "80040010", crypto::DhGroup::kModp4096},
+                {"80020005", crypto::HashAlgorithm::kSha384, "80040011", crypto::DhGroup::kModp6144},
+                {"80020006", crypto::HashAlgorithm::kSha512, "80040012", crypto::DhGroup::kModp8192},
+                {"80020004", crypto::HashAlgorithm::kSha256, "80040013", crypto::DhGroup::kEcp256},
+                {"80020005", crypto::HashAlgorithm::kSha384, "80040014", crypto::DhGroup::kEcp384}};
+  for (const auto& test_case : kCases) {
+    SCOPED_TRACE(test_case.group_attribute);
+    std::string body = Replace(kRacoonPhase1Sa, "80020002", test_case.hash_attribute);
+    body = Replace(body, "80040002", test_case.group_attribute);
+    auto decoded = DecodePhase1Sa(*ParseSaPayload(HexToBytes(body)));
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().detail;
+    ASSERT_EQ(decoded->size(), 1u);
+    EXPECT_EQ(decoded->front().value.hash, test_case.hash);
+    EXPECT_EQ(decoded->front().value.dh_group, test_case.group);
+
+    const std::string encoded = ToHex(EncodeBody(EncodePhase1Sa({decoded->front().value})));
+    EXPECT_NE(encoded.find(test_case.hash_attribute), std::string::npos) << encoded;
+    EXPECT_NE(encoded.find(test_case.group_attribute), std::string::npos) << encoded;
+  }
+}
+
+// Authentication Algorithm values 6 and 7 (HMAC-SHA2-384 and HMAC-SHA2-512,
+// IANA IPsec DOI registry) and a PFS group of RFC 5903 in racoon's Quick Mode
+// SA.
+TEST(ProposalTest, DecodesSha2IntegrityAndEcpPfs) {
+  const struct {
+    const char* auth_attribute;
+    crypto::EspIntegrity integrity;
+    const char* group_attribute;
+    crypto::DhGroup group;
+  } kCases[] = {{"80050006", crypto::EspIntegrity::kHmacSha384_192, "80030014", crypto::DhGroup::kEcp384},
+                {"80050007", crypto::EspIntegrity::kHmacSha512_256, "80030010", crypto::DhGroup::kModp4096}};
+  for (const auto& test_case : kCases) {
+    SCOPED_TRACE(test_case.auth_attribute);
+    std::string body = Replace(kRacoonEspSa, "80050002", test_case.auth_attribute);
+    body = Replace(body, "80030002", test_case.group_attribute);
+    auto decoded = DecodeEspSa(*ParseSaPayload(HexToBytes(body)));
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().detail;
+    ASSERT_EQ(decoded->size(), 1u);
+    EXPECT_EQ(decoded->front().value.integrity, test_case.integrity);
+    EXPECT_EQ(decoded->front().value.pfs_group, test_case.group);
+
+    const std::string encoded = ToHex(EncodeBody(EncodeEspSa({decoded->front().value}, 0x1234)));
+    EXPECT_NE(encoded.find(test_case.auth_attribute), std::string::npos) << encoded;
+    EXPECT_NE(encoded.find(test_case.group_attribute), std::string::npos) << encoded;
+  }
+}
+
+// Groups 3 and 4 (EC2N, RFC 2409 §6.3-§6.4) and 21 (ECP 521) are not
+// implemented, so a transform that needs one is unusable.
+TEST(ProposalTest, UnimplementedGroupsAreUnusable) {
+  for (const char* group_attribute : {"80040003", "80040004", "80040015"}) {
+    SCOPED_TRACE(group_attribute);
+    const std::string body = Replace(kRacoonPhase1Sa, "80040002", group_attribute);
+    auto decoded = DecodePhase1Sa(*ParseSaPayload(HexToBytes(body)));
+    ASSERT_FALSE(decoded.has_value());
+    EXPECT_EQ(decoded.error().code, ErrorCode::kNoProposalChosen);
+  }
+}
+
 }  // namespace
 }  // namespace ipop::ike

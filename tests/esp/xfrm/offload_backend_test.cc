@@ -32,6 +32,15 @@ TEST(AlgorithmFamilies, Sha256TruncationsShareFamily) {
   }
 }
 
+TEST(AlgorithmFamilies, Sha384AndSha512HaveOwnFamilies) {
+  const auto sha384 = FamiliesOf(crypto::EspCipher::kAesCbc, crypto::EspIntegrity::kHmacSha384_192);
+  ASSERT_EQ(sha384.size(), 2u);
+  EXPECT_EQ(sha384[1], AlgorithmFamily::kHmacSha384);
+  const auto sha512 = FamiliesOf(crypto::EspCipher::kAesCbc, crypto::EspIntegrity::kHmacSha512_256);
+  ASSERT_EQ(sha512.size(), 2u);
+  EXPECT_EQ(sha512[1], AlgorithmFamily::kHmacSha512);
+}
+
 TEST(AlgorithmFamilies, GcmIgnoresIntegrity) {
   const auto families = FamiliesOf(crypto::EspCipher::kAesGcm16, crypto::EspIntegrity::kNone);
   ASSERT_EQ(families.size(), 1u);

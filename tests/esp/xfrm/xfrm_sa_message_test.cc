@@ -142,7 +142,9 @@ TEST(XfrmSaMessage, TruncationLengths) {
   // RFC 2404 §2.2, RFC 4868 §2.3, and the pre-RFC 4868 96-bit SHA-256.
   const Case cases[] = {{crypto::EspIntegrity::kHmacSha1_96, 20, "hmac(sha1)", 96},
                         {crypto::EspIntegrity::kHmacSha256_128, 32, "hmac(sha256)", 128},
-                        {crypto::EspIntegrity::kHmacSha256_96, 32, "hmac(sha256)", 96}};
+                        {crypto::EspIntegrity::kHmacSha256_96, 32, "hmac(sha256)", 96},
+                        {crypto::EspIntegrity::kHmacSha384_192, 48, "hmac(sha384)", 192},
+                        {crypto::EspIntegrity::kHmacSha512_256, 64, "hmac(sha512)", 256}};
   for (const Case& test_case : cases) {
     EspSaConfig config = MakeAesCbcSha256Config();
     config.integrity = test_case.integrity;
