@@ -39,6 +39,8 @@
 set -euo pipefail
 
 readonly skip_status=77
+# shellcheck source=tests/interop/tshark_isakmp.sh
+. "$(dirname "$0")/tshark_isakmp.sh"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 bin_dir="${1:-}"
@@ -112,7 +114,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit "$skip_status"
 fi
 readonly charon_bin=/usr/lib/ipsec/charon
-tools=("$charon_bin" swanctl unshare ip openssl)
+tools=("$charon_bin" swanctl unshare ip openssl tcpdump tshark)
 [ -z "$nat" ] || tools+=(nft)
 for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null; then
@@ -130,7 +132,8 @@ for binary in "$espd" "$esp_cli"; do
 done
 
 readonly ns_ours="$prefix-i" ns_charon="$prefix-c" ns_nat="$prefix-n"
-# Each peer's own address, and the address the other peer sees it at.
+# Each peer's own address, and the address its packets carry when they
+# reach the other peer.
 address_ours="10.79.0.1"
 address_charon="10.79.0.2"
 readonly nat_outside="10.79.0.254" nat_inside="10.79.1.254"
@@ -155,16 +158,17 @@ note() { echo "$name: $*"; }
 work="$(mktemp -d "/tmp/ipio-$prefix.XXXXXX")"
 espd_pid=""
 charon_pid=""
+tcpdump_pid=""
 
 cleanup() {
   local status=$?
   set +e
-  for pid in "$espd_pid" "$charon_pid"; do
+  for pid in "$espd_pid" "$charon_pid" "$tcpdump_pid"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid"
     fi
   done
-  for pid in "$espd_pid" "$charon_pid"; do
+  for pid in "$espd_pid" "$charon_pid" "$tcpdump_pid"; do
     if [ -n "$pid" ]; then
       wait "$pid" 2>/dev/null
     fi
@@ -406,8 +410,17 @@ ip netns exec "$ns_charon" env SWANCTL_DIR="$swanctl_dir" swanctl --load-all --u
 
 # -d adds the debug line for the inbound SA that the responder installs
 # ahead of HASH(3), which the responder case checks.
+# Our side of the link, for tshark with the key log at the end.
+ip netns exec "$ns_ours" tcpdump -i "$prefix-ei" -n -U -w "$work/capture.pcap" 2>"$work/tcpdump.log" &
+tcpdump_pid=$!
+for _ in $(seq 50); do
+  grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start: $(cat "$work/tcpdump.log")"
+
 ip netns exec "$ns_ours" "$espd" -F -d -f "$ours/racoon.conf" --setkey "$ours/setkey.conf" \
-  --control "$ours/ipop-espd.sock" --tun "$tun_name" 2>"$ours/daemon.log" &
+  --control "$ours/ipop-espd.sock" --tun "$tun_name" --keylog "$ours/keys.log" 2>"$ours/daemon.log" &
 espd_pid=$!
 for _ in $(seq 100); do
   [ -S "$ours/ipop-espd.sock" ] && break
@@ -516,3 +529,19 @@ if [ -n "$nat" ]; then
   fi
   note "NAT: ipop-espd and charon both detected it; IKE and ESP use UDP 4500"
 fi
+
+# --- tshark with our key log ---------------------------------------------------------
+
+# Every message ipop-espd sent must dissect, and every encrypted one must
+# decrypt with the keys ipop-espd logged.
+sleep 0.5
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+tcpdump_pid=""
+[ -s "$ours/keys.log" ] || fail "ipop-espd wrote no key log"
+quick_min=1
+if [ "$role" = initiator ]; then
+  quick_min=2  # QM1 and HASH(3); as responder only QM2
+fi
+check_isakmp_from "$work/capture.pcap" "$ours/keys.log" "$work" "$address_ours" 1 "$quick_min"
+note "tshark decrypted every encrypted ISAKMP message ipop-espd sent"

@@ -33,6 +33,8 @@
 set -euo pipefail
 
 readonly skip_status=77
+# shellcheck source=tests/interop/tshark_isakmp.sh
+. "$(dirname "$0")/tshark_isakmp.sh"
 bin_dir="${1:-}"
 if [ -z "$bin_dir" ] || [ "$bin_dir" = "-h" ] || [ "$bin_dir" = "--help" ]; then
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -300,22 +302,7 @@ done < <(sed -n 's/^[0-9a-f]*,\([0-9a-f]*\)$/\1/p; s/.*"0x\([0-9a-f]\{16,\}\)".*
 
 # --- tshark ----------------------------------------------------------------------
 
-# A throwaway profile directory, so that no personal preference or key table
-# changes the result.
-export XDG_CONFIG_HOME="$work/wireshark-config"
-export HOME="$work/home"
-mkdir -p "$XDG_CONFIG_HOME/wireshark" "$HOME"
-tshark_args=(-n -r "$work/capture.pcap"
-  -o esp.enable_encryption_decode:TRUE
-  -o esp.enable_authentication_check:TRUE
-  -o esp.enable_null_encryption_decode_heuristic:FALSE)
-while IFS= read -r line; do
-  if [[ "$line" == '"IPv4"'* ]]; then
-    tshark_args+=(-o "uat:esp_sa:$line")
-  else
-    tshark_args+=(-o "uat:ikev1_decryption_table:$line")
-  fi
-done <"$keys"
+tshark_args_for "$work/capture.pcap" "$keys" "$work"
 tshark "${tshark_args[@]}" >"$work/tshark-summary.txt" 2>"$work/tshark.err" ||
   fail "tshark failed: $(cat "$work/tshark.err")"
 sed 's/^/  /' "$work/tshark-summary.txt"
@@ -324,31 +311,10 @@ bad_frames="$(tshark "${tshark_args[@]}" -Y '_ws.malformed || _ws.expert.severit
 [ -z "$bad_frames" ] || fail "tshark reports malformed frames or expert errors:
 $bad_frames"
 
-# Encrypted ISAKMP messages: after decryption tshark lists the inner
-# payloads' types. Without the right key it shows only the encrypted data
-# and no payload type.
-encrypted="$(tshark "${tshark_args[@]}" -Y 'isakmp.flag_e == 1' -T fields -e frame.number \
-  -e isakmp.exchangetype -e isakmp.typepayload 2>/dev/null)"
-[ -n "$encrypted" ] || fail "the capture has no encrypted ISAKMP message"
-note "encrypted ISAKMP messages (frame, exchange type, payload types after decryption):"
-echo "$encrypted" | sed 's/^/  /'
-main_mode_encrypted=0
-quick_mode_messages=0
-while IFS=$'\t' read -r frame exchange payload_types; do
-  [ -n "$payload_types" ] || fail "frame $frame (exchange $exchange) did not decrypt: no payloads dissected"
-  case "$exchange" in
-    2)
-      main_mode_encrypted=$((main_mode_encrypted + 1))
-      [[ ",$payload_types," == *",5,"* ]] || fail "Main Mode frame $frame decrypted without an ID payload"
-      ;;
-    32)
-      quick_mode_messages=$((quick_mode_messages + 1))
-      [[ ",$payload_types," == *",8,"* ]] || fail "Quick Mode frame $frame decrypted without a HASH payload"
-      ;;
-  esac
-done <<<"$encrypted"
-[ "$main_mode_encrypted" -ge 2 ] || fail "only $main_mode_encrypted Main Mode messages 5/6 decrypted"
-[ "$quick_mode_messages" -ge 3 ] || fail "only $quick_mode_messages Quick Mode messages decrypted"
+# Node a sends Main Mode message 5 and Quick Mode messages 1 and 3; node b
+# sends message 6 and Quick Mode message 2. All must decrypt.
+check_isakmp_from "$work/capture.pcap" "$keys" "$work" "$address_a" 1 2
+check_isakmp_from "$work/capture.pcap" "$keys" "$work" "$address_b" 1 1
 
 esp_total="$(tshark "${tshark_args[@]}" -Y esp 2>/dev/null | wc -l)"
 esp_good="$(tshark "${tshark_args[@]}" -Y 'esp.icv_good == 1' 2>/dev/null | wc -l)"

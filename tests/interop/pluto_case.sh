@@ -17,8 +17,8 @@
 # cannot be used against it, and the suites here use MODP-2048.
 #
 # This kernel has no ESP. pluto installs its SAs in the kernel before it
-# answers Quick Mode as responder and when Quick Mode message 2 arrives as
-# initiator, and both installs fail. The case therefore checks Main Mode
+# sends Quick Mode message 2 as responder, and when message 2 arrives as
+# initiator. Both installs fail. The case therefore checks Main Mode
 # on both sides, and that pluto accepted our Quick Mode message (1 or 2,
 # by role): it tried to install an SA with the SPI that ipop-espd chose.
 #
@@ -41,6 +41,8 @@
 set -euo pipefail
 
 readonly skip_status=77
+# shellcheck source=tests/interop/tshark_isakmp.sh
+. "$(dirname "$0")/tshark_isakmp.sh"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 bin_dir="${1:-}"
@@ -95,7 +97,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "pluto_case: SKIPPED: needs root for network and mount namespaces" >&2
   exit "$skip_status"
 fi
-for tool in apt-get dpkg-deb unshare ip openssl certutil pk12util; do
+for tool in apt-get dpkg-deb unshare ip openssl certutil pk12util tcpdump tshark; do
   if ! command -v "$tool" >/dev/null; then
     echo "pluto_case: SKIPPED: $tool not found; install it with tools/install-deps.sh" >&2
     exit "$skip_status"
@@ -151,16 +153,17 @@ note() { echo "$name: $*"; }
 work="$(mktemp -d "/tmp/ipio-$prefix.XXXXXX")"
 espd_pid=""
 pluto_pid=""
+tcpdump_pid=""
 
 cleanup() {
   local status=$?
   set +e
-  for pid in "$espd_pid" "$pluto_pid"; do
+  for pid in "$espd_pid" "$pluto_pid" "$tcpdump_pid"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid"
     fi
   done
-  for pid in "$espd_pid" "$pluto_pid"; do
+  for pid in "$espd_pid" "$pluto_pid" "$tcpdump_pid"; do
     if [ -n "$pid" ]; then
       wait "$pid" 2>/dev/null
     fi
@@ -329,8 +332,17 @@ grep -q '"ipop": added IKEv1 connection' "$pluto/pluto.log" ||
   fail "pluto did not load the connection: $(grep -i -e error -e fail "$pluto/pluto.log" | head -n 5)"
 grep -q "listening for IKE messages" "$pluto/pluto.log" || sleep 1
 
+# Our side of the link, for tshark with the key log at the end.
+ip netns exec "$ns_ours" tcpdump -i "$prefix-ei" -n -U -w "$work/capture.pcap" 2>"$work/tcpdump.log" &
+tcpdump_pid=$!
+for _ in $(seq 50); do
+  grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start: $(cat "$work/tcpdump.log")"
+
 ip netns exec "$ns_ours" "$espd" -F -d -f "$ours/racoon.conf" --setkey "$ours/setkey.conf" \
-  --control "$ours/ipop-espd.sock" --tun "$tun_name" 2>"$ours/daemon.log" &
+  --control "$ours/ipop-espd.sock" --tun "$tun_name" --keylog "$ours/keys.log" 2>"$ours/daemon.log" &
 espd_pid=$!
 for _ in $(seq 100); do
   [ -S "$ours/ipop-espd.sock" ] && break
@@ -400,3 +412,16 @@ fi
 note "our inbound SPI: 0x$ours_spi; pluto's SA towards us: 0x$to_us"
 [ -n "$ours_spi" ] || fail "ipop-espd did not log the inbound SPI it sent"
 [ "$ours_spi" = "$to_us" ] || fail "pluto did not use our inbound SPI 0x$ours_spi"
+
+# --- tshark with our key log ---------------------------------------------------------
+
+# Every message ipop-espd sent must dissect, and every encrypted one must
+# decrypt with the keys ipop-espd logged.
+sleep 0.5
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+tcpdump_pid=""
+[ -s "$ours/keys.log" ] || fail "ipop-espd wrote no key log"
+quick_min=1  # QM1 as initiator, QM2 as responder
+check_isakmp_from "$work/capture.pcap" "$ours/keys.log" "$work" "$address_ours" 1 "$quick_min"
+note "tshark decrypted every encrypted ISAKMP message ipop-espd sent"

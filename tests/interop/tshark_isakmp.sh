@@ -1,0 +1,65 @@
+# Functions that check an IKEv1 capture with tshark and ipop-espd's key log
+# (--keylog or `path keylog`). Sourced by the interop tests, which define
+# fail() and note() before they call these.
+
+# Sets the array tshark_args: read CAPTURE ($1) with a throwaway Wireshark
+# profile under WORK ($3) and the tables of KEYS ($2), one `-o uat:` option
+# per key log line, so that no personal preference changes the result.
+tshark_args_for() {
+  local capture="$1" keys="$2" work="$3" line
+  export XDG_CONFIG_HOME="$work/wireshark-config"
+  export HOME="$work/home"
+  mkdir -p "$XDG_CONFIG_HOME/wireshark" "$HOME"
+  tshark_args=(-n -r "$capture"
+    -o esp.enable_encryption_decode:TRUE
+    -o esp.enable_authentication_check:TRUE
+    -o esp.enable_null_encryption_decode_heuristic:FALSE)
+  while IFS= read -r line; do
+    if [[ "$line" == '"IPv4"'* ]]; then
+      tshark_args+=(-o "uat:esp_sa:$line")
+    else
+      tshark_args+=(-o "uat:ikev1_decryption_table:$line")
+    fi
+  done <"$keys"
+}
+
+# Checks the ISAKMP messages that SENDER ($4) sent in CAPTURE ($1) and fails
+# unless each dissects without a malformed-packet mark or an expert error.
+# Each encrypted one must also decrypt with the keys of KEYS ($2), which
+# shows as inner payload types: an ID payload in Main Mode, a HASH payload
+# in Quick Mode. At least MIN_MAIN ($5) encrypted Main Mode and MIN_QUICK
+# ($6) Quick Mode messages from SENDER must be in the capture. WORK ($3)
+# holds tshark's profile.
+check_isakmp_from() {
+  local capture="$1" keys="$2" work="$3" sender="$4" min_main="$5" min_quick="$6"
+  local bad_frames encrypted frame exchange payload_types main_mode=0 quick_mode=0
+  tshark_args_for "$capture" "$keys" "$work"
+
+  bad_frames="$(tshark "${tshark_args[@]}" \
+    -Y "isakmp && ip.src == $sender && (_ws.malformed || _ws.expert.severity == error)" 2>/dev/null)"
+  [ -z "$bad_frames" ] || fail "tshark reports malformed ISAKMP frames or expert errors from $sender:
+$bad_frames"
+
+  encrypted="$(tshark "${tshark_args[@]}" -Y "isakmp.flag_e == 1 && ip.src == $sender" -T fields \
+    -e frame.number -e isakmp.exchangetype -e isakmp.typepayload 2>/dev/null)"
+  [ -n "$encrypted" ] || fail "the capture has no encrypted ISAKMP message from $sender"
+  note "encrypted ISAKMP messages from $sender (frame, exchange type, payload types after decryption):"
+  echo "$encrypted" | sed 's/^/  /'
+  while IFS=$'\t' read -r frame exchange payload_types; do
+    [ -n "$payload_types" ] || fail "frame $frame (exchange $exchange) did not decrypt: no payloads dissected"
+    case "$exchange" in
+      2)
+        main_mode=$((main_mode + 1))
+        [[ ",$payload_types," == *",5,"* ]] || fail "Main Mode frame $frame decrypted without an ID payload"
+        ;;
+      32)
+        quick_mode=$((quick_mode + 1))
+        [[ ",$payload_types," == *",8,"* ]] || fail "Quick Mode frame $frame decrypted without a HASH payload"
+        ;;
+    esac
+  done <<<"$encrypted"
+  [ "$main_mode" -ge "$min_main" ] ||
+    fail "only $main_mode encrypted Main Mode messages from $sender decrypted, expected $min_main"
+  [ "$quick_mode" -ge "$min_quick" ] ||
+    fail "only $quick_mode Quick Mode messages from $sender decrypted, expected $min_quick"
+}
