@@ -12,6 +12,7 @@
 
 #include "ike/message.h"
 #include "tests/ike/exchange_harness.h"
+#include "tests/ike/two_node_test.h"
 
 namespace ipop::ike::test {
 namespace {
@@ -36,7 +37,7 @@ std::string WritePskFile(const std::string& name, const std::string& key_of_a, c
   return path;
 }
 
-class AggressiveModeTest : public ::testing::Test {
+class AggressiveModeTest : public TwoNodeTest {
  protected:
   config::RuntimeConfig ConfigFor(const char* address, std::vector<ExchangeMode> modes, bool psk = false,
                                   const std::string& psk_file = "") {
@@ -53,41 +54,6 @@ class AggressiveModeTest : public ::testing::Test {
     }
     return config;
   }
-
-  void MakeNodes(config::RuntimeConfig config_a, config::RuntimeConfig config_b) {
-    a_ = std::make_unique<Node>("10.77.0.1", std::move(config_a), timers_, 0x1000);
-    b_ = std::make_unique<Node>("10.77.0.2", std::move(config_b), timers_, 0x2000);
-    auto loaded_a = a_->service->LoadCredentials();
-    ASSERT_TRUE(loaded_a.has_value()) << ToString(loaded_a.error());
-    auto loaded_b = b_->service->LoadCredentials();
-    ASSERT_TRUE(loaded_b.has_value()) << ToString(loaded_b.error());
-    AddPolicies(*a_);
-    AddPolicies(*b_);
-  }
-
-  bool Established(Node& node) {
-    auto list = node.service->ListIsakmpSas();
-    return list.size() == 1 && list[0].established;
-  }
-
-  // Checks that each node's outbound SA is the other's inbound SA, keys
-  // included.
-  void ExpectMatchingEspSas() {
-    ASSERT_EQ(a_->kernel.sas.size(), 2u);
-    ASSERT_EQ(b_->kernel.sas.size(), 2u);
-    for (auto [sender, receiver] : {std::pair{a_.get(), b_.get()}, std::pair{b_.get(), a_.get()}}) {
-      const esp::EspSaConfig* outbound = sender->kernel.FindDirection(false);
-      ASSERT_NE(outbound, nullptr);
-      const esp::EspSaConfig* inbound = receiver->kernel.Find(outbound->spi);
-      ASSERT_NE(inbound, nullptr);
-      EXPECT_EQ(ToHex(outbound->cipher_key.view()), ToHex(inbound->cipher_key.view()));
-      EXPECT_EQ(ToHex(outbound->integrity_key.view()), ToHex(inbound->integrity_key.view()));
-    }
-  }
-
-  ManualTimerService timers_;
-  std::unique_ptr<Node> a_;
-  std::unique_ptr<Node> b_;
 };
 
 TEST_F(AggressiveModeTest, SignaturesCompleteStepByStep) {
