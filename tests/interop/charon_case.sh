@@ -20,7 +20,8 @@
 # charon aborts after Quick Mode message 2 (see the checks at the end).
 #
 # Usage: charon_case.sh BIN_DIR --role initiator|responder --auth rsasig|psk
-#                       --suite modp1024|modp2048|gcm [--nat ours|charon]
+#                       --suite modp1024|modp2048|gcm|ecp384|modp4096
+#                       [--nat ours|charon]
 #                       [--prefix NAME] [--keep]
 #   BIN_DIR    directory holding ipop-espd and ipop-esp
 #   --role     ipop-espd's role; charon takes the other one
@@ -28,6 +29,8 @@
 #   --suite    modp1024: IKE and ESP 3DES/SHA1, MODP-1024 (the IPOP recipe)
 #              modp2048: IKE and ESP AES-128/SHA2-256, MODP-2048
 #              gcm:      IKE AES-128/SHA2-256 MODP-2048, ESP AES-GCM-16/128
+#              ecp384:   IKE and ESP AES-256/SHA2-384, ECP-384 (RFC 5903)
+#              modp4096: IKE and ESP AES-256/SHA2-512, MODP-4096
 #   --nat      put ipop-espd (ours, needs --role initiator) or charon
 #              (charon, needs --role responder) behind a masquerading NAT
 #   --prefix   prefix of the namespaces and interfaces (default ipio-c),
@@ -96,7 +99,23 @@ case "$suite" in
     esp_ours="AES-GCM-16-128"
     esp_theirs="ESP:AES_GCM_16_128/MODP_2048"
     ;;
-  *) echo "charon_case: --suite must be modp1024, modp2048 or gcm" >&2; exit 2 ;;
+  ecp384)
+    ike_racoon="encryption_algorithm aes 256; hash_algorithm sha384; dh_group ecp384;"
+    esp_racoon="encryption_algorithm aes 256; authentication_algorithm hmac_sha384; pfs_group ecp384;"
+    ike_charon="aes256-sha384-ecp384"
+    esp_charon="aes256-sha384-ecp384"
+    esp_ours="AES-CBC-256 HMAC-SHA2-384-192"
+    esp_theirs="ESP:AES_CBC_256/HMAC_SHA2_384_192/ECP_384"
+    ;;
+  modp4096)
+    ike_racoon="encryption_algorithm aes 256; hash_algorithm sha512; dh_group modp4096;"
+    esp_racoon="encryption_algorithm aes 256; authentication_algorithm hmac_sha512; pfs_group modp4096;"
+    ike_charon="aes256-sha512-modp4096"
+    esp_charon="aes256-sha512-modp4096"
+    esp_ours="AES-CBC-256 HMAC-SHA2-512-256"
+    esp_theirs="ESP:AES_CBC_256/HMAC_SHA2_512_256/MODP_4096"
+    ;;
+  *) echo "charon_case: --suite must be modp1024, modp2048, gcm, ecp384 or modp4096" >&2; exit 2 ;;
 esac
 case "$nat" in
   "") ;;
