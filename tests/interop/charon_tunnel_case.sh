@@ -20,13 +20,18 @@
 # SHA-256.
 #
 # Usage: charon_tunnel_case.sh BIN_DIR --role initiator|responder --auth rsasig|psk
-#                              --suite modp1024|gcm [--prefix NAME] [--keep]
+#                              --suite modp1024|gcm|sha512|sha384 [--prefix NAME]
+#                              [--keep]
 #   BIN_DIR    directory holding ipop-espd and ipop-esp
 #   --role     ipop-espd's role; charon takes the other one
 #   --auth     RSA signatures with an IPOP-style CA (CN = address), or a
 #              pre-shared key
 #   --suite    modp1024: IKE and ESP 3DES/SHA1, MODP-1024 (the IPOP recipe)
 #              gcm:      IKE AES-128/SHA2-256 MODP-2048, ESP AES-GCM-16/128
+#              sha512:   IKE AES-256/SHA2-384 ECP-384, ESP AES-256 with
+#                        HMAC-SHA2-512-256 and PFS ECP-256
+#              sha384:   IKE AES-128/SHA2-512 MODP-3072, ESP AES-128 with
+#                        HMAC-SHA2-384-192 and PFS MODP-3072
 #   --prefix   prefix of the namespaces and interfaces (default ipio-t),
 #              at most 10 characters
 #   --keep     keep the work directory (configs and logs)
@@ -87,7 +92,23 @@ case "$suite" in
     esp_ours="AES-GCM-16-128"
     esp_theirs="ESP:AES_GCM_16_128/MODP_2048"
     ;;
-  *) echo "charon_tunnel_case: --suite must be modp1024 or gcm" >&2; exit 2 ;;
+  sha512)
+    ike_racoon="encryption_algorithm aes 256; hash_algorithm sha384; dh_group ecp384;"
+    esp_racoon="encryption_algorithm aes 256; authentication_algorithm hmac_sha512; pfs_group ecp256;"
+    ike_charon="aes256-sha384-ecp384"
+    esp_charon="aes256-sha512-ecp256"
+    esp_ours="AES-CBC-256 HMAC-SHA2-512-256"
+    esp_theirs="ESP:AES_CBC_256/HMAC_SHA2_512_256/ECP_256"
+    ;;
+  sha384)
+    ike_racoon="encryption_algorithm aes 128; hash_algorithm sha512; dh_group modp3072;"
+    esp_racoon="encryption_algorithm aes 128; authentication_algorithm hmac_sha384; pfs_group modp3072;"
+    ike_charon="aes128-sha512-modp3072"
+    esp_charon="aes128-sha384-modp3072"
+    esp_ours="AES-CBC-128 HMAC-SHA2-384-192"
+    esp_theirs="ESP:AES_CBC_128/HMAC_SHA2_384_192/MODP_3072"
+    ;;
+  *) echo "charon_tunnel_case: --suite must be modp1024, gcm, sha512 or sha384" >&2; exit 2 ;;
 esac
 if [ "${#prefix}" -gt 10 ]; then
   echo "charon_tunnel_case: --prefix \"$prefix\" is longer than 10 characters" >&2
