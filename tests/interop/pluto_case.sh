@@ -114,25 +114,16 @@ done
 
 # --- libreswan, unpacked from Debian's package ---------------------------------------
 
-root="$cache/libreswan-root"
-libexec="$root/usr/libexec/ipsec"
-if [ ! -x "$libexec/pluto" ]; then
-  mkdir -p "$cache"
-  # A lock, because the ctest cases of this script may start together.
-  exec 9>"$cache/.libreswan.lock"
-  flock 9
-  if [ ! -x "$libexec/pluto" ]; then
-    rm -f "$cache"/libreswan_*.deb
-    if ! (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root libreswan >/dev/null); then
-      echo "pluto_case: SKIPPED: apt-get download libreswan failed (no package index or network?)" >&2
-      exit "$skip_status"
-    fi
-    rm -rf "$root.tmp"
-    dpkg-deb -x "$cache"/libreswan_*.deb "$root.tmp"
-    mv "$root.tmp" "$root"
-  fi
-  flock -u 9
+fetch_status=0
+root="$("$(dirname "$0")/fetch_libreswan.sh" "$cache")" || fetch_status=$?
+if [ "$fetch_status" -eq 77 ]; then
+  echo "pluto_case: SKIPPED: the libreswan package could not be fetched" >&2
+  exit "$skip_status"
+elif [ "$fetch_status" -ne 0 ]; then
+  echo "pluto_case: unpacking the libreswan package failed" >&2
+  exit 1
 fi
+libexec="$root/usr/libexec/ipsec"
 missing_libraries="$(ldd "$libexec/pluto" "$libexec/addconn" "$libexec/whack" | grep "not found" || true)"
 if [ -n "$missing_libraries" ]; then
   echo "pluto_case: SKIPPED: pluto's libraries are missing; run tools/install-deps.sh:" >&2

@@ -61,7 +61,7 @@ teardown_topology() {
     ip netns del "ipqemu-$ns" 2>/dev/null
   done
   rm -rf /tmp/switch.pcap /tmp/tcpdump.log /tmp/www-* /tmp/received-* /tmp/daemon-* /tmp/sa-*.txt /tmp/xfrm-*.txt \
-    /run/ipqemu-*.sock /tmp/charon*.log /run/charon.vici /var/run/charon.pid
+    /run/ipqemu-*.sock /tmp/charon*.log /run/charon.vici /var/run/charon.pid /tmp/pluto*.log /run/pluto
 }
 
 stop_capture() {
@@ -397,6 +397,65 @@ case_charon() {
   trap - EXIT
 }
 
+# --- Cases: ipop-espd against libreswan's pluto -------------------------------------
+
+show_pluto_logs() {
+  show_daemon_logs
+  if [ -f /tmp/pluto.log ]; then
+    echo "--- last lines of pluto's log on node b"
+    tail -n 30 /tmp/pluto.log
+  fi
+}
+
+# Node a runs ipop-espd with userspace ESP, node b pluto with Linux's ESP.
+# $1 is ipop-espd's role: as initiator node a's ping starts IKE, as
+# responder `whack --initiate` on node b does.
+case_pluto() {
+  role="$1"
+  if [ ! -x /usr/libexec/ipsec/pluto ]; then
+    echo "SKIP: pluto is not in the initramfs (see run_guest.sh's output)"
+    exit 77
+  fi
+  setup_topology
+  trap show_pluto_logs EXIT
+  start_daemon a pluto userspace
+  mkdir -p /run/pluto
+  /usr/sbin/ip netns exec ipqemu-b /usr/libexec/ipsec/pluto --nofork --config /test/b/pluto/ipsec.conf \
+    --rundir /run/pluto --nssdir /test/b/pluto/nss --secretsfile /test/b/pluto/ipsec.secrets \
+    --ipsecdir /test/b/pluto --dumpdir /tmp >/tmp/pluto-stdout.log 2>&1 &
+  for _ in $(seq 100); do
+    grep -q '"ipop": added IKEv1 connection' /tmp/pluto.log 2>/dev/null && break
+    sleep 0.2
+  done
+  grep -q '"ipop": added IKEv1 connection' /tmp/pluto.log ||
+    fail "pluto did not load its connection: $(tail -n 5 /tmp/pluto-stdout.log)"
+
+  if [ "$role" = initiator ]; then
+    ping_peer a "$address_b" 60
+  else
+    in_ns b /usr/libexec/ipsec/whack --ctlsocket /run/pluto/pluto.ctl --name ipop --initiate \
+      >/tmp/pluto-whack.log 2>&1 || fail "whack --initiate failed: $(tail -n 5 /tmp/pluto-whack.log)"
+    ping_peer b "$address_a" 60
+  fi
+  ping_peer a "$address_b" 20
+  transfer b a "$address_b"
+  transfer a b "$address_a"
+
+  in_ns a ipop-esp --control /run/ipqemu-a.sock sa >/tmp/sa-a.txt
+  sed 's/^/  node a: /' /tmp/sa-a.txt
+  grep -q " transport .* userspace[[:space:]]*\$" /tmp/sa-a.txt || fail "node a has no userspace ESP SA"
+  grep -q "AES-CBC-128 HMAC-SHA2-256-128" /tmp/sa-a.txt || fail "node a has no AES-CBC-128 HMAC-SHA2-256-128 SA"
+
+  # pluto's two SAs are in node b's kernel, and their counters show the traffic.
+  ip -n ipqemu-b -s xfrm state >/tmp/xfrm-b.txt
+  states="$(grep -c "^src" /tmp/xfrm-b.txt || true)"
+  [ "$states" -eq 2 ] || fail "node b's kernel has $states XFRM states from pluto, expected 2"
+  grep -A1 "lifetime current" /tmp/xfrm-b.txt | sed 's/^/  node b XFRM: /'
+  grep -q "IPsec SA established transport mode" /tmp/pluto.log || fail "pluto logged no established IPsec SA"
+  check_capture
+  trap - EXIT
+}
+
 # --- Runner ------------------------------------------------------------------------
 
 run_case() {
@@ -442,6 +501,8 @@ run_all_cases() {
     case_daemons aes-sha256-natt kernel userspace check_udp_encapsulated_sas
   run_selected_case charon_initiator_3des-sha1 case_charon 3des-sha1 initiator
   run_selected_case charon_responder_aes-gcm case_charon aes-gcm responder
+  run_selected_case pluto_initiator case_pluto initiator
+  run_selected_case pluto_responder case_pluto responder
   run_selected_case kill_during_transfer_userspace case_kill_during_transfer userspace
   run_selected_case kill_during_transfer_kernel case_kill_during_transfer kernel
   if [ -z "$failed_cases" ]; then

@@ -153,6 +153,73 @@ connections {
 EOF
 done
 
+# Node b can also run libreswan's pluto. Debian's pluto has no MODP-1024,
+# so node a gets racoon-pluto.conf with MODP-2048 in both phases, and pluto
+# keeps node b's certificate in an NSS database.
+cat >"$host_dir/a/racoon-pluto.conf" <<EOF
+path certificate "$guest_dir/a/certs";
+
+listen
+{
+    isakmp $address_a [500];
+    isakmp_natt $address_a [4500];
+}
+
+remote anonymous {
+    proposal {
+        encryption_algorithm aes 128;
+        hash_algorithm sha256;
+        authentication_method rsasig;
+        dh_group modp2048;
+    }
+    certificate_type x509 "cert.pem" "key.pem";
+    ca_type x509 "rootCA.pem";
+    my_identifier asn1dn;
+    verify_identifier off;
+    exchange_mode main;
+    nat_traversal on;
+}
+
+sainfo anonymous {
+    pfs_group modp2048;
+    encryption_algorithm aes 128;
+    authentication_algorithm hmac_sha256;
+}
+EOF
+pluto_dir="$host_dir/b/pluto"
+mkdir -p "$pluto_dir/nss"
+if command -v certutil >/dev/null && command -v pk12util >/dev/null; then
+  certutil -N -d "sql:$pluto_dir/nss" --empty-password
+  openssl pkcs12 -export -in "$host_dir/b/certs/cert.pem" -inkey "$host_dir/b/certs/key.pem" \
+    -name node-b -passout pass: -out "$pluto_dir/node-b.p12"
+  pk12util -i "$pluto_dir/node-b.p12" -d "sql:$pluto_dir/nss" -W "" >/dev/null
+  certutil -A -d "sql:$pluto_dir/nss" -n ipop-ca -t "CT,," -i "$host_dir/ca/rootCA.pem"
+fi
+install -m 0600 /dev/null "$pluto_dir/ipsec.secrets"
+cat >"$pluto_dir/ipsec.conf" <<EOF
+config setup
+    ikev1-policy=accept
+    logfile=/tmp/pluto.log
+    plutodebug=none
+
+conn ipop
+    ikev2=no
+    authby=rsasig
+    left=$address_b
+    leftcert=node-b
+    leftid=%fromcert
+    leftupdown=%disabled
+    right=$address_a
+    rightid="CN=$address_a"
+    rightca=%same
+    type=transport
+    ike=aes128-sha2_256;modp2048
+    esp=aes128-sha2_256;modp2048
+    pfs=yes
+    fragmentation=no
+    auto=add
+EOF
+
 cat >"$host_dir/nodes.sh" <<EOF
 address_a=$address_a
 address_b=$address_b

@@ -13,7 +13,7 @@
 # Usage: run_guest.sh BIN_DIR [options]
 #   BIN_DIR               directory holding ipop-espd and ipop-esp
 #   --cache DIR           kernel package cache (default BIN_DIR/../qemu-cache)
-#   --timeout SECONDS     limit for the whole guest run (default 480)
+#   --timeout SECONDS     limit for the whole guest run (default 600)
 #   --keep                keep the work directory (initramfs, console log)
 #   --cases NAME,...      run only these guest cases (names as printed in
 #                         the IPQEMU-CASE lines)
@@ -28,7 +28,7 @@ bin_dir="${1:?usage: run_guest.sh BIN_DIR [--cache DIR] [--timeout SECONDS] [--k
 shift
 bin_dir="$(cd "$bin_dir" && pwd)"
 cache="$(dirname "$bin_dir")/qemu-cache"
-timeout_seconds=480
+timeout_seconds=600
 keep=0
 cases=""
 
@@ -206,6 +206,27 @@ if [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; then
   echo "  charon from $(dpkg-query -W -f='${Package} ${Version}' strongswan-charon 2>/dev/null)"
 else
   echo "  charon not found: the charon_* cases will print SKIP"
+fi
+
+# libreswan's pluto for the pluto_* cases, unpacked from Debian's package
+# as the host interop tests do. NSS loads its soft token with dlopen, so
+# those libraries and their .chk files are copied by name.
+libreswan_root="$("$here/../interop/fetch_libreswan.sh" "$(dirname "$bin_dir")/interop-cache" \
+  2>"$work/libreswan.log")" || libreswan_root=""
+if [ -n "$libreswan_root" ] && command -v certutil >/dev/null && command -v pk12util >/dev/null; then
+  for program in pluto addconn whack; do
+    copy_with_libraries "$libreswan_root/usr/libexec/ipsec/$program" "/usr/libexec/ipsec/$program"
+  done
+  nss_dir="$(dirname "$(ldd "$libreswan_root/usr/libexec/ipsec/pluto" | awk '$1 == "libnss3.so" { print $3 }')")"
+  for library in libsoftokn3 libfreeblpriv3 libfreebl3 libnssdbm3; do
+    if [ -e "$nss_dir/$library.so" ]; then
+      copy_with_libraries "$nss_dir/$library.so" "$nss_dir/$library.so"
+      [ ! -e "$nss_dir/$library.chk" ] || cp "$nss_dir/$library.chk" "$initramfs_root/$nss_dir/"
+    fi
+  done
+  echo "  $("$libreswan_root/usr/libexec/ipsec/pluto" --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+else
+  echo "  libreswan not available ($(tail -n 1 "$work/libreswan.log" 2>/dev/null)): the pluto_* cases will print SKIP"
 fi
 
 # tcpdump looks up the user it runs as, even with -Z root.
