@@ -147,6 +147,33 @@ TEST(SetkeyScriptTest, AllFormsParse) {
   EXPECT_EQ(script.commands[9].type, SetkeyCommandType::kSpdFlush);
 }
 
+// The policies of a gateway that protects 10.1.0.0/16 towards 10.2.0.0/16
+// and forwards to hosts behind it, as racoon-era site-to-site scripts have
+// them.
+TEST(SetkeyScriptTest, TunnelGatewayPoliciesParse) {
+  const SetkeyScript script = ParseSetkeyText(
+      "spdadd 10.1.0.0/16 10.2.0.0/16 any -P out ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;\n"
+      "spdadd 10.2.0.0/16 10.1.0.0/16 any -P in ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;\n"
+      "spdadd 10.2.0.0/16 10.1.0.0/16 any -P fwd ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;\n",
+      "gateway.conf");
+
+  ASSERT_EQ(script.commands.size(), 3u);
+  const PolicyDirection directions[] = {PolicyDirection::kOut, PolicyDirection::kIn,
+                                        PolicyDirection::kFwd};
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    const esp::Policy& policy = script.commands[i].policy;
+    EXPECT_EQ(policy.direction, directions[i]);
+    EXPECT_EQ(policy.action, PolicyAction::kIpsec);
+    EXPECT_EQ(policy.mode, IpsecMode::kTunnel);
+    EXPECT_EQ(policy.level, IpsecLevel::kRequire);
+    const bool outbound = i == 0;
+    EXPECT_EQ(policy.selector.source, Prefix(outbound ? "10.1.0.0" : "10.2.0.0", 16));
+    EXPECT_EQ(policy.tunnel_source, *Ipv4Address::Parse(outbound ? "192.0.2.1" : "192.0.2.2"));
+    EXPECT_EQ(policy.tunnel_destination, *Ipv4Address::Parse(outbound ? "192.0.2.2" : "192.0.2.1"));
+  }
+}
+
 TEST(SetkeyScriptTest, RangeErrorsPointAtThePart) {
   EXPECT_EQ(ParseError("spdadd 10.0.0.0/33 10.0.0.0/24 any -P out ipsec esp/transport//require;"),
             "s.conf:1:17: invalid prefix length \"33\" in \"10.0.0.0/33\"; IPv4 prefix lengths "

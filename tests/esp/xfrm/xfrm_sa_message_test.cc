@@ -93,6 +93,23 @@ TEST(XfrmSaMessage, NewSaHeaderFields) {
   EXPECT_EQ(info.lft.hard_packet_limit, kUnlimited);
 }
 
+TEST(XfrmSaMessage, TunnelModeSa) {
+  EspSaConfig config = MakeAesCbcSha256Config();
+  config.mode = IpsecMode::kTunnel;
+
+  auto message = BuildNewSa(config, 7, false, 1);
+
+  ASSERT_TRUE(message.has_value()) << message.error().detail;
+  const xfrm_usersa_info info = ReadSaInfo(*message);
+  EXPECT_EQ(info.mode, XFRM_MODE_TUNNEL);
+  // The outer addresses are the tunnel endpoints; the empty selector lets
+  // the policies choose the inner flows.
+  EXPECT_EQ(ntohl(info.saddr.a4), 0x0a4d0001u);
+  EXPECT_EQ(ntohl(info.id.daddr.a4), 0x0a4d0002u);
+  EXPECT_EQ(info.sel.prefixlen_d, 0);
+  EXPECT_EQ(info.sel.prefixlen_s, 0);
+}
+
 TEST(XfrmSaMessage, UpdateUsesUpdsa) {
   auto message = BuildNewSa(MakeAesCbcSha256Config(), 7, true, 1);
   ASSERT_TRUE(message.has_value());
