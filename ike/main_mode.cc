@@ -323,9 +323,19 @@ void IkeService::Engine::DetectNatFrom(IsakmpSa& sa, const Message& message) {
 
 void IkeService::Engine::StartPhase1(const Endpoint& local, const Endpoint& remote,
                                      const config::RemoteConfig& remote_config) {
-  // The initiator uses the first exchange_mode listed.
-  if (!remote_config.exchange_modes.empty() &&
-      remote_config.exchange_modes.front() == config::ExchangeMode::kAggressive) {
+  // The initiator uses the first exchange_mode listed that it implements;
+  // Base Mode is not implemented.
+  const auto& modes = remote_config.exchange_modes;
+  auto mode = std::ranges::find_if(modes, [](config::ExchangeMode listed) {
+    return listed != config::ExchangeMode::kBase;
+  });
+  if (mode == modes.end()) {
+    ++counters_.phase1_failed;
+    IPOP_LOG(kError) << "phase 1 with " << remote.ToString() << " not started: exchange_mode of remote "
+                     << remote_config.origin << " lists only base, which is not implemented; add main";
+    return;
+  }
+  if (*mode == config::ExchangeMode::kAggressive) {
     StartAggressiveMode(local, remote, remote_config);
     return;
   }

@@ -226,6 +226,21 @@ TEST_F(AggressiveModeTest, ModeListInitiatorUsesFirst) {
   ExpectMatchingEspSas();
 }
 
+TEST_F(AggressiveModeTest, BaseModeIsSkipped) {
+  LogCapture log;
+  MakeNodes(ConfigFor("10.77.0.1", {ExchangeMode::kBase, ExchangeMode::kAggressive}),
+            ConfigFor("10.77.0.2", {ExchangeMode::kAggressive}));
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  ASSERT_EQ(a_->outbox.queue.size(), 1u);
+  EXPECT_EQ(ExchangeTypeOf(a_->outbox.queue.front().bytes), ExchangeType::kAggressive);
+
+  MakeNodes(ConfigFor("10.77.0.1", {ExchangeMode::kBase}), ConfigFor("10.77.0.2", {ExchangeMode::kMain}));
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  EXPECT_TRUE(a_->outbox.queue.empty());
+  EXPECT_EQ(a_->service->counters().phase1_failed, 1u);
+  EXPECT_TRUE(log.Contains("lists only base, which is not implemented; add main"));
+}
+
 TEST_F(AggressiveModeTest, LostMessage3IsSentAgain) {
   MakeNodes(ConfigFor("10.77.0.1", {ExchangeMode::kAggressive}),
             ConfigFor("10.77.0.2", {ExchangeMode::kAggressive}));
