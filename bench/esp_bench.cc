@@ -31,6 +31,10 @@ const Algorithm kAlgorithms[] = {
     {"aes128cbc_sha1", crypto::EspCipher::kAesCbc, 128, crypto::EspIntegrity::kHmacSha1_96},
     {"aes256cbc_sha256", crypto::EspCipher::kAesCbc, 256,
      crypto::EspIntegrity::kHmacSha256_128},
+    {"aes256cbc_sha384", crypto::EspCipher::kAesCbc, 256,
+     crypto::EspIntegrity::kHmacSha384_192},
+    {"aes256cbc_sha512", crypto::EspCipher::kAesCbc, 256,
+     crypto::EspIntegrity::kHmacSha512_256},
     {"aes128gcm16", crypto::EspCipher::kAesGcm16, 128, crypto::EspIntegrity::kNone},
     {"aes256gcm16", crypto::EspCipher::kAesGcm16, 256, crypto::EspIntegrity::kNone},
 };

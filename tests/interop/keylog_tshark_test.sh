@@ -16,12 +16,17 @@
 #   - the decrypted UDP payloads are exactly the bytes sent, and node b
 #     received the same bytes.
 #
-# Usage: keylog_tshark_test.sh BIN_DIR [--suite modp1024|modp2048|gcm]
+# Usage: keylog_tshark_test.sh BIN_DIR
+#                              [--suite modp1024|modp2048|gcm|sha512|sha384]
 #                              [--keylog-from flag|config] [--prefix NAME]
 #                              [--keep]
 #   --suite   modp1024: 3DES/SHA1 IKE and ESP (the IPOP recipe, default)
 #             modp2048: AES-128/SHA2-256 IKE, AES-128/HMAC-SHA2-256-128 ESP
 #             gcm:      AES-128/SHA2-256 IKE, AES-GCM-16/128 ESP
+#             sha512:   AES-256/SHA2-512/ECP-384 IKE, AES-256/HMAC-SHA2-512-256
+#                       ESP with PFS MODP-3072
+#             sha384:   AES-128/SHA2-384/ECP-256 IKE, AES-128/HMAC-SHA2-384-192
+#                       ESP with PFS ECP-256
 #   --keylog-from  flag: node a gets `--keylog FILE` (default); config: node
 #             a's racoon.conf gets `path keylog "FILE";` instead
 #   --prefix  prefix of namespaces and interfaces (default ipio-k), at most
@@ -68,7 +73,15 @@ case "$suite" in
     ike_racoon="encryption_algorithm aes 128; hash_algorithm sha256; dh_group modp2048;"
     esp_racoon="encryption_algorithm aes_gcm_16 128; authentication_algorithm non_auth; pfs_group modp2048;"
     ;;
-  *) echo "keylog_tshark: --suite must be modp1024, modp2048 or gcm" >&2; exit 2 ;;
+  sha512)
+    ike_racoon="encryption_algorithm aes 256; hash_algorithm sha512; dh_group ecp384;"
+    esp_racoon="encryption_algorithm aes 256; authentication_algorithm hmac_sha512; pfs_group modp3072;"
+    ;;
+  sha384)
+    ike_racoon="encryption_algorithm aes 128; hash_algorithm sha384; dh_group ecp256;"
+    esp_racoon="encryption_algorithm aes 128; authentication_algorithm hmac_sha384; pfs_group ecp256;"
+    ;;
+  *) echo "keylog_tshark: --suite must be modp1024, modp2048, gcm, sha512 or sha384" >&2; exit 2 ;;
 esac
 if [ "${#prefix}" -gt 10 ]; then
   echo "keylog_tshark: --prefix \"$prefix\" is longer than 10 characters" >&2
