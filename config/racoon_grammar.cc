@@ -40,7 +40,7 @@ constexpr DirectiveSpec kTopDirectives[] = {
     {"sainfo", kImplemented, kSainfoHeader, Body::kBlock, Section::kSainfo, "",
      "sainfo anonymous { ... } or sainfo address A/LEN any address B/LEN any { ... }"},
     {"remote", kImplemented, kRemoteHeader, Body::kBlock, Section::kRemote, "",
-     "remote anonymous { ... } or remote ADDRESS { ... }"},
+     "remote anonymous|ADDRESS|\"NAME\" [inherit PARENT] { ... } or remote NAME inherit PARENT;"},
 };
 
 constexpr DirectiveSpec kListenDirectives[] = {
@@ -119,8 +119,8 @@ constexpr DirectiveSpec kRemoteDirectives[] = {
      "racoon reads dh_group only inside a proposal block; move it into proposal { ... }",
      "dh_group GROUP;"},
     {"nonce_size", kImplemented, kNumber, Body::kSemicolon, Section::kTop, "", "nonce_size BYTES;"},
-    {"generate_policy", kOffOnly, kWord, Body::kSemicolon, Section::kTop,
-     "policies come only from the setkey script", "generate_policy off;"},
+    {"generate_policy", kImplemented, kWord, Body::kSemicolon, Section::kTop, "",
+     "generate_policy on|off|require|unique;"},
     {"support_proxy", kOffOnly, kWord, Body::kSemicolon, Section::kTop,
      "Quick Mode IDs other than the SA endpoints (proxy IDs) are not implemented",
      "support_proxy off;"},
@@ -132,8 +132,7 @@ constexpr DirectiveSpec kRemoteDirectives[] = {
      "responder lifetime and key length checks follow ipop-espd's own rule and cannot be "
      "configured",
      "proposal_check obey|strict|claim|exact;"},
-    {"passive", kOffOnly, kWord, Body::kSemicolon, Section::kTop,
-     "a responder-only remote is not implemented", "passive off;"},
+    {"passive", kImplemented, kWord, Body::kSemicolon, Section::kTop, "", "passive on|off;"},
     {"lifetime", kImplemented, kLifetime, Body::kSemicolon, Section::kTop, "",
      "lifetime time NUMBER sec|min|hour;"},
     {"dpd", kImplemented, kWord, Body::kSemicolon, Section::kTop, "", "dpd on|off;"},
@@ -152,8 +151,8 @@ constexpr DirectiveSpec kRemoteDirectives[] = {
     {"esp_frag", kUnsupported, kNumber, Body::kSemicolon, Section::kTop,
      "ESP pre-fragmentation is for tunnel mode behind NAT, which is not implemented",
      "esp_frag BYTES;"},
-    {"script", kUnsupported, kScript, Body::kSemicolon, Section::kTop,
-     "phase 1 hook scripts are not implemented", "script \"FILE\" phase1_up|phase1_down;"},
+    {"script", kImplemented, kScript, Body::kSemicolon, Section::kTop, "",
+     "script \"FILE\" phase1_up|phase1_down|phase1_dead;"},
     {"mode_cfg", kOffOnly, kWord, Body::kSemicolon, Section::kTop, kXauthReason, "mode_cfg off;"},
     {"weak_phase1_check", kOffOnly, kWord, Body::kSemicolon, Section::kTop,
      "unencrypted Delete messages during phase 1 are always ignored", "weak_phase1_check off;"},

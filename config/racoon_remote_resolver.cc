@@ -124,18 +124,18 @@ void RacoonResolver::ResolveRemote(const Directive& directive) {
                                                 other.origin + "; merge the two blocks");
     }
   }
-  config_.remotes.push_back(std::move(state.remote));
+  config_.remotes.push_back(state.remote);
+  // The proposal tokens may belong to an included file's tree, which is
+  // freed before a later remote inherits from this one.
+  state.proposals.clear();
+  finished_remotes_.push_back(std::move(state));
 }
 
 void RacoonResolver::ResolveRemoteHeader(const Directive& directive, RemoteState& state) {
   const std::vector<Token>& arguments = directive.arguments;
-  for (const Token& token : arguments) {
-    if (token.IsWord("inherit")) {
-      // TODO(config): copy the parent remote; needs proposals that outlive
-      // the parent's syntax tree.
-      ThrowAt(token,
-              "remote inheritance is not supported yet; copy the parent's statements "
-              "into this block and remove \"inherit\"");
+  for (size_t index = 0; index < arguments.size(); ++index) {
+    if (arguments[index].IsWord("inherit")) {
+      InheritRemote(directive, index, state);
     }
   }
   const Token& name = arguments[0];
@@ -152,6 +152,9 @@ void RacoonResolver::ResolveRemoteHeader(const Directive& directive, RemoteState
 }
 
 void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteState& state) {
+  if (ResolveRemoteHook(directive, state)) {
+    return;
+  }
   RemoteConfig& remote = state.remote;
   const std::vector<Token>& arguments = directive.arguments;
   const std::string& name = directive.name;
@@ -375,7 +378,9 @@ void RacoonResolver::CheckRemote(RemoteState& state) {
                                           " has no exchange_mode; add "
                                           "\"exchange_mode main;\" to the block");
   }
-  if (state.proposals.empty()) {
+  if (state.proposals.empty() && !state.inherited_proposals.empty()) {
+    remote.proposals = state.inherited_proposals;
+  } else if (state.proposals.empty()) {
     throw ConfigError(state.location, state.label +
                                           " has no proposal block; add proposal { "
                                           "encryption_algorithm 3des; hash_algorithm sha1; "

@@ -184,10 +184,12 @@ void RacoonResolver::ResolvePath(const Directive& directive) {
     config_.keylog_file = value;
   } else if (type.text == "include") {
     include_dir_ = value;
-  } else if (type.text == "script" || type.text == "backupsa") {
-    const std::string notice = directive.location.ToString() + ": path " + type.text +
-                               " is accepted and ignored: ipop-espd reads no " + type.text +
-                               " files";
+  } else if (type.text == "script") {
+    config_.script_dir = value;
+  } else if (type.text == "backupsa") {
+    const std::string notice = directive.location.ToString() +
+                               ": path backupsa is accepted and ignored: ipop-espd restores no "
+                               "SAs from a backup file";
     IPOP_LOG(kNotify) << notice;
     config_.notices.push_back(notice);
   } else {

@@ -21,7 +21,7 @@ class RacoonResolver {
 
   RuntimeConfig Run();
 
- private:
+  // Public only so that helpers in the resolver's .cc files can name them.
   struct ProposalState {
     Phase1Proposal proposal;
     SourceLocation location;
@@ -41,7 +41,12 @@ class RacoonResolver {
     bool has_exchange_mode = false;
     bool has_certificate = false;
     bool has_ca = false;
+    // The parent's resolved proposals with `inherit`, used when this block
+    // has no proposal of its own.
+    std::vector<Phase1Proposal> inherited_proposals;
   };
+
+ private:
 
   // Returns false for a directive that is accepted and ignored; throws for
   // one that is rejected.
@@ -59,6 +64,10 @@ class RacoonResolver {
   // racoon_remote_resolver.cc
   void ResolveRemote(const Directive& directive);
   void ResolveRemoteHeader(const Directive& directive, RemoteState& state);
+  // racoon_remote_hooks.cc: `inherit`, passive, generate_policy, script.
+  void InheritRemote(const Directive& directive, size_t inherit_index, RemoteState& state);
+  bool ResolveRemoteHook(const Directive& directive, RemoteState& state);
+  std::string ResolveScriptFile(const Token& file);
   void ResolveRemoteStatement(const Directive& directive, RemoteState& state);
   void ResolveExchangeModes(const Directive& directive, RemoteState& state);
   std::chrono::seconds ReadLifetime(const Directive& directive);
@@ -81,6 +90,9 @@ class RacoonResolver {
   LoadOptions options_;
   RuntimeConfig config_;
 
+  // Every remote resolved so far, without its proposal tokens, as parents
+  // for `inherit`.
+  std::vector<RemoteState> finished_remotes_;
   std::optional<SourceLocation> certificate_path_location_;
   std::string include_dir_;  // `path include`
   int include_depth_ = 0;

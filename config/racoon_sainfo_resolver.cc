@@ -27,6 +27,32 @@ Ipv4Prefix ReadSainfoAddress(const Token& token) {
   return prefix;
 }
 
+// `from IDTYPE VALUE` after the IDs; advances `index` past it.
+Identifier ReadSainfoFrom(const std::vector<Token>& arguments, size_t& index) {
+  const Token& from = arguments[index++];
+  const Token& type = arguments[index++];
+  if (index >= arguments.size() || arguments[index].IsWord("group")) {
+    ThrowAt(type, "sainfo from " + type.text + " needs a value; write from " + type.text +
+                      " \"VALUE\"");
+  }
+  const Token& value = arguments[index++];
+  static constexpr std::pair<std::string_view, IdentifierType> kTypes[] = {
+      {"address", IdentifierType::kAddress}, {"fqdn", IdentifierType::kFqdn},
+      {"user_fqdn", IdentifierType::kUserFqdn}, {"keyid", IdentifierType::kKeyId},
+      {"asn1dn", IdentifierType::kAsn1Dn}};
+  for (const auto& [name, id_type] : kTypes) {
+    if (type.text == name) {
+      Identifier identifier{id_type, value.text};
+      if (id_type == IdentifierType::kAddress) {
+        identifier.value = ReadIpv4Address(value).ToString();
+      }
+      return identifier;
+    }
+  }
+  ThrowAt(type, "unknown identifier type " + Quote(type.text) + " after " + from.text +
+                    "; use address, fqdn, user_fqdn, keyid or asn1dn");
+}
+
 }  // namespace
 
 // One ID of the sainfo header starting at `index`; advances `index` past
@@ -87,6 +113,14 @@ void RacoonResolver::ResolveSainfo(const Directive& directive) {
       !arguments[index].IsWord("group")) {
     sainfo.remote = ResolveSainfoId(arguments, index);
   }
+  if (index < arguments.size() && arguments[index].IsWord("from")) {
+    sainfo.peer_identifier = ReadSainfoFrom(arguments, index);
+  }
+  if (index < arguments.size() && arguments[index].IsWord("group")) {
+    ThrowAt(arguments[index],
+            "sainfo group is not supported yet: XAuth groups are not implemented; remove "
+            "group \"" + arguments[index + 1].text + "\" from the sainfo header");
+  }
   if (index < arguments.size()) {
     ThrowAt(arguments[index], "sainfo " + arguments[index].text +
                                   " is not supported yet; remove it from the sainfo header");
@@ -133,7 +167,9 @@ void RacoonResolver::ResolveSainfo(const Directive& directive) {
   }
 
   for (const SainfoConfig& other : config_.sainfos) {
-    if (other.local == sainfo.local && other.remote == sainfo.remote) {
+    if (other.local == sainfo.local && other.remote == sainfo.remote &&
+        other.peer_identifier.has_value() == sainfo.peer_identifier.has_value() &&
+        (!other.peer_identifier || other.peer_identifier->value == sainfo.peer_identifier->value)) {
       throw ConfigError(directive.location, "duplicate sainfo for the same IDs; the first is at " +
                                                 other.origin + "; merge the two blocks");
     }

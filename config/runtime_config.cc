@@ -1,5 +1,7 @@
 #include "config/runtime_config.h"
 
+#include <array>
+
 namespace ipop::config {
 
 const RemoteConfig* RuntimeConfig::FindRemote(Ipv4Address peer) const {
@@ -15,25 +17,42 @@ const RemoteConfig* RuntimeConfig::FindRemote(Ipv4Address peer) const {
   return anonymous;
 }
 
-const SainfoConfig* RuntimeConfig::FindSainfo(const Ipv4Prefix& local,
-                                              const Ipv4Prefix& remote) const {
-  const SainfoConfig* half_anonymous = nullptr;
-  const SainfoConfig* anonymous = nullptr;
+const SainfoConfig* RuntimeConfig::FindSainfo(const Ipv4Prefix& local, const Ipv4Prefix& remote,
+                                              std::string_view peer_identity) const {
+  enum Level { kExact, kHalfAnonymous, kAnonymous, kLevels };
+  // best[level][0] has a matching `from`, best[level][1] has none.
+  std::array<std::array<const SainfoConfig*, 2>, kLevels> best{};
   for (const SainfoConfig& sainfo : sainfos) {
-    if (sainfo.local == local && sainfo.remote == remote) {
-      return &sainfo;
-    }
-    const bool local_matches = !sainfo.local || sainfo.local == local;
-    const bool remote_matches = !sainfo.remote || sainfo.remote == remote;
-    if (!sainfo.local && !sainfo.remote) {
-      if (anonymous == nullptr) {
-        anonymous = &sainfo;
+    size_t from_rank = 1;
+    if (sainfo.peer_identifier) {
+      if (peer_identity.empty() || sainfo.peer_identifier->value != peer_identity) {
+        continue;
       }
-    } else if (local_matches && remote_matches && half_anonymous == nullptr) {
-      half_anonymous = &sainfo;
+      from_rank = 0;
+    }
+    Level level;
+    if (sainfo.local == local && sainfo.remote == remote) {
+      level = kExact;
+    } else if (!sainfo.local && !sainfo.remote) {
+      level = kAnonymous;
+    } else if ((!sainfo.local || sainfo.local == local) &&
+               (!sainfo.remote || sainfo.remote == remote)) {
+      level = kHalfAnonymous;
+    } else {
+      continue;
+    }
+    if (best[level][from_rank] == nullptr) {
+      best[level][from_rank] = &sainfo;
     }
   }
-  return half_anonymous != nullptr ? half_anonymous : anonymous;
+  for (const auto& candidates : best) {
+    for (const SainfoConfig* sainfo : candidates) {
+      if (sainfo != nullptr) {
+        return sainfo;
+      }
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace ipop::config

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/ip_address.h"
@@ -23,6 +24,20 @@ enum class NatTraversal { kOff, kOn, kForce };
 // `ike_frag`: kOn fragments large phase 1 messages when the peer sent the
 // fragmentation vendor ID, kForce fragments them whatever the peer sent.
 enum class IkeFragmentation { kOff, kOn, kForce };
+
+// `generate_policy`: whether a responder installs policies built from the
+// initiator's Quick Mode IDs when none of its own match them. `require` and
+// `unique` give the generated policies those setkey levels, and `on` is
+// treated as `require`.
+enum class GeneratePolicy { kOff, kOn, kRequire, kUnique };
+
+// `script "FILE" phase1_up|phase1_down|phase1_dead;`: absolute paths of the
+// programs to run, empty when not set.
+struct ScriptHooks {
+  std::string phase1_up;
+  std::string phase1_down;
+  std::string phase1_dead;
+};
 
 struct Phase1Proposal {
   crypto::IkeCipher cipher = crypto::IkeCipher::k3desCbc;
@@ -74,6 +89,12 @@ struct RemoteConfig {
   std::chrono::seconds phase2_timeout{30};
   int retry_counter = 5;                            // `timer { counter }`
   std::chrono::milliseconds retry_interval{10000};  // `timer { interval }`
+  // `passive on`: respond only, never start a negotiation with this peer.
+  bool passive = false;
+  GeneratePolicy generate_policy = GeneratePolicy::kOff;
+  ScriptHooks scripts;
+  // The parent's label ("remote anonymous") for `inherit`; empty otherwise.
+  std::string inherited_from;
 };
 
 struct EspTransformChoice {
@@ -87,6 +108,9 @@ struct SainfoConfig {
   std::string origin;
   std::optional<Ipv4Prefix> local;
   std::optional<Ipv4Prefix> remote;
+  // `from IDTYPE VALUE`: the sainfo applies only under an ISAKMP SA whose
+  // peer sent this phase 1 identifier.
+  std::optional<Identifier> peer_identifier;
   std::optional<crypto::DhGroup> pfs_group;
   std::vector<crypto::EspCipher> ciphers;         // encryption_algorithm list, in order
   std::vector<size_t> cipher_key_bits;            // parallel to `ciphers`; 0 if none given
@@ -109,6 +133,7 @@ struct RuntimeConfig {
   std::string source_file;
   std::string pre_shared_key_file;
   std::string certificate_dir;
+  std::string script_dir;  // `path script`: base of relative `script` names
   std::string pidfile;
   // `path keylog "FILE";` (an ipop-espd extension): the Wireshark key log,
   // as --keylog. Empty when not set.
@@ -126,8 +151,13 @@ struct RuntimeConfig {
   const RemoteConfig* FindRemote(Ipv4Address peer) const;
   // The `sainfo` for a pair of Quick Mode IDs: an exact match first, then
   // one with the matching side given and the other anonymous, then the fully
-  // anonymous one.
-  const SainfoConfig* FindSainfo(const Ipv4Prefix& local, const Ipv4Prefix& remote) const;
+  // anonymous one. IDs compare exactly, so `address 10.0.0.0/24` does not
+  // match a Quick Mode ID of 10.0.0.5/32. A sainfo with `from` applies only
+  // when `peer_identity` (the peer's phase 1 identity as text: an address,
+  // a name or a printed DN) equals its value, and at each of the three
+  // levels it wins over one without `from`.
+  const SainfoConfig* FindSainfo(const Ipv4Prefix& local, const Ipv4Prefix& remote,
+                                 std::string_view peer_identity = {}) const;
 };
 
 }  // namespace ipop::config
