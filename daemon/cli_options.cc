@@ -16,6 +16,9 @@ std::optional<CliCommand> CommandFromWord(std::string_view word) {
   if (word == "status") {
     return CliCommand::kStatus;
   }
+  if (word == "reload") {
+    return CliCommand::kReload;
+  }
   if (word == "check") {
     return CliCommand::kCheck;
   }
@@ -79,13 +82,13 @@ Result<CliOptions> ParseCliArguments(std::span<const std::string_view> arguments
       command = CommandFromWord(flag);
       if (!command) {
         return Fail(ErrorCode::kInvalidArgument,
-                    "unknown command \"" + std::string(flag) + "\"; commands: sa, spd, status, check");
+                    "unknown command \"" + std::string(flag) + "\"; commands: sa, spd, status, reload, check");
       }
     }
   }
 
   if (!command) {
-    return Fail(ErrorCode::kInvalidArgument, "missing command; commands: sa, spd, status, check");
+    return Fail(ErrorCode::kInvalidArgument, "missing command; commands: sa, spd, status, reload, check");
   }
   if (*command != CliCommand::kCheck && (config_given || options.setkey_file)) {
     return Fail(ErrorCode::kInvalidArgument, "-f and --setkey apply only to the check command");
@@ -102,6 +105,8 @@ std::string_view ControlRequestFor(CliCommand command) {
       return "spd";
     case CliCommand::kStatus:
       return "status";
+    case CliCommand::kReload:
+      return "reload";
     case CliCommand::kCheck:
     case CliCommand::kHelp:
     case CliCommand::kVersion:
@@ -130,6 +135,9 @@ Commands that ask the running daemon (over its control socket):
            print the SAs or policies in `setkey -D` / `setkey -DP` layout
            (without keys)
   status   print uptime and counters
+  reload   reread racoon.conf, the setkey script and psk.txt, as SIGHUP does;
+           SAs that the new files still describe are kept, and a file that
+           fails to load leaves the running configuration in place
 
 Offline command:
   check [-f FILE] [--setkey FILE]

@@ -1,5 +1,5 @@
 // Command line of the ipop-esp operator CLI:
-//   ipop-esp [--control PATH] sa|spd|status
+//   ipop-esp [--control PATH] sa|spd|status|reload
 //   ipop-esp [--control PATH] sa|spd --setkey
 //   ipop-esp check [-f FILE] [--setkey FILE]
 #ifndef IPOP_DAEMON_CLI_OPTIONS_H_
@@ -14,7 +14,7 @@
 
 namespace ipop::daemon {
 
-enum class CliCommand { kSa, kSpd, kStatus, kCheck, kHelp, kVersion };
+enum class CliCommand { kSa, kSpd, kStatus, kReload, kCheck, kHelp, kVersion };
 
 struct CliOptions {
   CliCommand command = CliCommand::kHelp;

@@ -57,6 +57,7 @@ Daemon::~Daemon() { Stop("shutdown"); }
 
 int Daemon::Run() {
   started_ = std::chrono::steady_clock::now();
+  ApplyConfiguredLogLevel();
   IPOP_LOG(kInfo) << "ipop-espd " << IPOP_VERSION << " starting: config " << options_.config_file
                   << ", setkey " << options_.setkey_file.value_or("(none)") << ", tun "
                   << options_.tun_name << ", control " << options_.control_socket;
@@ -234,6 +235,8 @@ Result<void> Daemon::SetUpIke() {
   if (auto loaded = ike_->LoadCredentials(); !loaded) {
     return std::unexpected(WithContext("credentials", loaded.error()));
   }
+  scripts_ = std::make_unique<ScriptRunner>(io_);
+  ike_->SetPhase1EventHandler([this](const ike::Phase1Event& event) { scripts_->Run(event); });
   // --keylog wins over the configuration's `path keylog`.
   std::optional<std::string> key_log_file = options_.key_log_file;
   if (!key_log_file && !configuration_.runtime.keylog_file.empty()) {
@@ -411,8 +414,8 @@ void Daemon::WaitForSignal() {
       return;
     }
     if (signal_number == SIGHUP) {
-      IPOP_LOG(kWarning) << "SIGHUP received: configuration reload is not supported yet; restart "
-                            "ipop-espd to apply changes";
+      IPOP_LOG(kInfo) << "SIGHUP received: reloading the configuration";
+      (void)Reload();  // Reload logs its outcome
       WaitForSignal();
       return;
     }
@@ -515,7 +518,11 @@ std::string Daemon::HandleControlRequest(std::string_view request) {
   if (request == "status") {
     return ControlOkReply(StatusReport());
   }
-  return ControlErrorReply("unknown command \"" + std::string(request) + "\"; known commands: sa, spd, status, \"sa setkey\", \"spd setkey\"");
+  if (request == "reload") {
+    auto reloaded = Reload();
+    return reloaded ? ControlOkReply(*reloaded) : ControlErrorReply(reloaded.error().detail);
+  }
+  return ControlErrorReply("unknown command \"" + std::string(request) + "\"; known commands: sa, spd, status, reload, \"sa setkey\", \"spd setkey\"");
 }
 
 std::string Daemon::StatusReport() const {

@@ -27,6 +27,8 @@
 #include "daemon/daemon_options.h"
 #include "daemon/ike_sockets.h"
 #include "daemon/natt_keepalive.h"
+#include "daemon/policy_diff.h"
+#include "daemon/script_runner.h"
 #include "daemon/system_packet_io.h"
 #include "esp/datapath.h"
 #include "esp/userspace_backend.h"
@@ -55,6 +57,11 @@ class Daemon {
   // Returns the reply to one control request; public for tests of the protocol.
   std::string HandleControlRequest(std::string_view request);
 
+  // daemon_reload.cc: rereads racoon.conf, the setkey script and psk.txt
+  // (SIGHUP, `ipop-esp reload`). Returns a one-line summary, or the load
+  // error, in which case the running configuration stays unchanged.
+  Result<std::string> Reload();
+
  private:
   Result<void> SetUp();
   Result<void> SetUpTun();
@@ -67,6 +74,11 @@ class Daemon {
   Result<void> SetUpRoutes();
   Result<void> SetUpControl();
   Result<void> WritePidFile();
+
+  // daemon_reload.cc
+  Result<void> ApplyPolicyDiff(const PolicyDiff& diff);
+  // Sets the log level from racoon.conf's `log` unless -d or -v was given.
+  void ApplyConfiguredLogLevel();
 
   void WaitForSignal();
   void WaitForKernelEvents();
@@ -101,6 +113,7 @@ class Daemon {
   // Declared before ike_, which keeps a pointer to it, so that it is destroyed after.
   std::unique_ptr<ike::KeyLog> key_log_;
   std::unique_ptr<ike::IkeService> ike_;
+  std::unique_ptr<ScriptRunner> scripts_;
   std::unique_ptr<SystemPacketIo> packet_io_;
   std::unique_ptr<esp::Datapath> datapath_;
   std::unique_ptr<NattKeepalive> keepalive_;

@@ -264,7 +264,13 @@ void IkeService::Engine::Transition(IsakmpSa& sa, Phase1State next) {
   }
   IPOP_LOG(kDebug) << "ISAKMP-SA " << CookiePairText(sa.cookie_i, sa.cookie_r) << " "
                    << Phase1StateName(sa.state) << " -> " << Phase1StateName(next);
+  const Phase1State previous = sa.state;
   sa.state = next;
+  if (next == Phase1State::kEstablished) {
+    EmitPhase1Event(sa, Phase1EventKind::kUp);
+  } else if (previous == Phase1State::kEstablished && next == Phase1State::kDead) {
+    EmitPhase1Event(sa, Phase1EventKind::kDown);
+  }
 }
 
 void IkeService::Engine::Transition(IsakmpSa& sa, QuickModeExchange& exchange, QuickModeState next) {
@@ -471,6 +477,9 @@ void IkeService::Engine::Acquire(const esp::AcquireRequest& packet_request) {
   // A tunnel-mode request names the inner packet's addresses, but IKE
   // negotiates with the peer gateway.
   const esp::AcquireRequest request = AcquireTowardsGateway(kernel_.ListPolicies(), packet_request);
+  if (IsPassivePeer(request.destination)) {
+    return;
+  }
   if (IsakmpSa* sa = FindEstablishedSa(request.destination)) {
     StartQuickMode(*sa, request);
     return;

@@ -41,6 +41,14 @@ class IkeService::Engine {
   IkeCounters counters() const { return counters_; }
   void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
   void Shutdown();
+  // engine_reload.cc
+  Result<void> Reconfigure(config::RuntimeConfig& live, config::RuntimeConfig next);
+  void set_phase1_event_handler(Phase1EventHandler handler) {
+    phase1_event_handler_ = std::move(handler);
+  }
+  // Reports `kind` for `sa` to the phase 1 event handler. Transition()
+  // reports kUp and kDown; DPD reports kDead before it removes the SA.
+  void EmitPhase1Event(const IsakmpSa& sa, Phase1EventKind kind);
 
  private:
   // ---- engine.cc: table, dispatch, sending, timers ----
@@ -253,6 +261,31 @@ class IkeService::Engine {
   // Fragment ID of the next message we fragment. racoon sends 1 every time;
   // a new ID per message lets a receiver tell a new message from the old.
   uint16_t next_fragment_id_ = 1;
+  Phase1EventHandler phase1_event_handler_;  // empty when nobody listens
+  // Inbound SPI of an installed pair to the generated policies it uses.
+  // Several pairs (after a rekey) may share them; the last one deletes them.
+  std::map<uint32_t, std::vector<uint32_t>> generated_policies_;
+
+  // ---- generated_policies.cc ----
+  // Installs inbound and outbound policies for the initiator's Quick Mode
+  // IDs when the remote section has generate_policy and no policy of ours
+  // matches them, or shares the generated ones already there.
+  Result<void> GeneratePolicies(IsakmpSa& sa, QuickModeExchange& exchange, const Ipv4Prefix& local,
+                                const Ipv4Prefix& remote);
+  // Deletes each generated policy in `ids` that no installed pair still
+  // uses, and clears `ids`.
+  void ReleaseGeneratedPolicies(std::vector<uint32_t>& ids);
+  // Returns true when an installed pair or a running exchange other than
+  // the owner of `except` uses generated policy `id`.
+  bool GeneratedPolicyInUse(uint32_t id, const std::vector<uint32_t>& except) const;
+
+  // ---- engine_reload.cc ----
+  // Returns true, and logs why, when the remote section of `peer` says
+  // `passive on`, so that we never start a negotiation with it.
+  bool IsPassivePeer(Ipv4Address peer) const;
+  // Returns true when `next` still has a remote, a sainfo and the kernel
+  // seam an outbound policy for `pair`.
+  bool EspPairStillConfigured(const InstalledEspPair& pair, const config::RuntimeConfig& next) const;
 };
 
 }  // namespace ipop::ike

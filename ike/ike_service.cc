@@ -30,4 +30,12 @@ void IkeService::SetKeyLog(KeyLog* key_log) { engine_->set_key_log(key_log); }
 
 void IkeService::Shutdown() { engine_->Shutdown(); }
 
+void IkeService::SetPhase1EventHandler(Phase1EventHandler handler) {
+  engine_->set_phase1_event_handler(std::move(handler));
+}
+
+Result<void> IkeService::Reconfigure(config::RuntimeConfig& live, config::RuntimeConfig next) {
+  return engine_->Reconfigure(live, std::move(next));
+}
+
 }  // namespace ipop::ike

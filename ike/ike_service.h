@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -75,6 +77,28 @@ struct IsakmpSaStatus {
   std::string peer_identity;        // certificate subject or ID payload text
 };
 
+// The start of esp::Policy::origin for policies that a responder installs
+// under `generate_policy`; the rest is the peer's address.
+inline constexpr std::string_view kGeneratedPolicyOrigin = "generate_policy";
+
+// What happened to an ISAKMP SA, for racoon's `script` hooks.
+enum class Phase1EventKind {
+  kUp,    // established (racoon's phase1_up)
+  kDown,  // an established SA was deleted or expired (phase1_down)
+  kDead,  // DPD declared the peer dead (phase1_dead)
+};
+
+// One phase 1 event with what racoon passes to its hook scripts.
+struct Phase1Event {
+  Phase1EventKind kind = Phase1EventKind::kUp;
+  Endpoint local;
+  Endpoint remote;
+  std::string peer_identity;  // the peer's ID as text; empty when not known yet
+  config::ScriptHooks scripts;  // of the remote section in effect
+};
+
+using Phase1EventHandler = std::function<void(const Phase1Event&)>;
+
 class IkeService {
  public:
   // Keeps references to every argument; they must outlive the service.
@@ -114,6 +138,20 @@ class IkeService {
   // establishes to `key_log` (see ike/key_log.h). Null turns it off. The log
   // must outlive the service.
   void SetKeyLog(KeyLog* key_log);
+
+  // Calls `handler` on the IKE thread for each phase 1 event. The handler
+  // must not block, because the IKE thread waits for it.
+  void SetPhase1EventHandler(Phase1EventHandler handler);
+
+  // Switches to the reloaded configuration `next`. First loads the
+  // credentials `next` names and fails, changing nothing, if one cannot be
+  // loaded. Then deletes, with Delete payloads, every ESP SA whose peer has
+  // no remote section, whose IDs have no sainfo or whose outbound policy is
+  // gone from the kernel seam, and every ISAKMP SA whose peer has no remote
+  // section. The other SAs stay and follow the new sections. `live` must be
+  // the configuration the service was built with; it is assigned `next`.
+  // Update the kernel seam's policies before calling this.
+  Result<void> Reconfigure(config::RuntimeConfig& live, config::RuntimeConfig next);
 
   // Sends a Delete for every ESP and ISAKMP SA (best effort, no
   // retransmission), removes the ESP SAs through the kernel seam and cancels

@@ -107,6 +107,8 @@ struct QuickModeExchange {
   std::optional<Ipv4Address> local_address_seen_by_peer;
   uint32_t outbound_policy_id = 0;
   uint32_t inbound_policy_id = 0;
+  // Generated policies this exchange uses; they move to the installed pair.
+  std::vector<uint32_t> generated_policy_ids;
   Bytes last_received;  // for duplicate detection
   std::optional<SentMessage> last_sent;
   TimerId timeout_timer = 0;

@@ -12,6 +12,7 @@
 // ID_IPV4_ADDR_SUBNET of the two subnets from the tunnel policy, and the
 // ESP SAs connect the gateways (see traffic_selectors.h).
 #include <cstdio>
+#include <utility>
 
 #include "base/log.h"
 #include "crypto/random.h"
@@ -176,7 +177,7 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   }
   const Ipv4Prefix local_prefix = tunnel ? tunnel->local : Ipv4Prefix{sa.local.address, 32};
   const Ipv4Prefix remote_prefix = tunnel ? tunnel->remote : Ipv4Prefix{sa.remote.address, 32};
-  const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix);
+  const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix, sa.peer_identity);
   if (sainfo == nullptr) {
     IPOP_LOG(kError) << "phase2 negotiation failed: no sainfo for " << local_prefix.ToString() << " - "
                      << remote_prefix.ToString() << ". " << sa.remote.ToString();
@@ -394,7 +395,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
   }
   IPOP_LOG(kInfo) << "respond new phase 2 negotiation: " << sa.local.ToString() << "<=>" << sa.remote.ToString();
 
-  const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix);
+  const config::SainfoConfig* sainfo = config_.FindSainfo(local_prefix, remote_prefix, sa.peer_identity);
   auto offered = DecodeEspSa(*sa_payload);
   Result<EspTransform> chosen = Fail(ErrorCode::kNoProposalChosen,
                                      "no sainfo for " + local_prefix.ToString() + " - " + remote_prefix.ToString(),
@@ -521,6 +522,9 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
     return Fail(ErrorCode::kSystem, "encryption failed: " + sealed.error().detail);
   }
 
+  if (auto generated = GeneratePolicies(sa, exchange, local_prefix, remote_prefix); !generated) {
+    return generated;
+  }
   const uint64_t sa_id = sa.id;
   QuickModeExchange& stored = sa.quick_modes[message_id] = std::move(exchange);
   stored.last_received.assign(datagram.begin(), datagram.end());
@@ -692,6 +696,7 @@ bool IkeService::Engine::InstallInboundEspEarly(IsakmpSa& sa, QuickModeExchange&
 }
 
 void IkeService::Engine::RemoveEarlyInboundEsp(QuickModeExchange& exchange) {
+  ReleaseGeneratedPolicies(exchange.generated_policy_ids);
   if (!exchange.inbound_installed) {
     return;
   }
@@ -727,6 +732,9 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
   esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,
                                         exchange.local_address, exchange.remote_address, sa.remote.port,
                                         sa.nat.peer_behind_nat});
+  if (!exchange.generated_policy_ids.empty()) {
+    generated_policies_[exchange.inbound_spi] = std::exchange(exchange.generated_policy_ids, {});
+  }
   ++counters_.phase2_established;
   Transition(sa, exchange, QuickModeState::kEstablished);
   IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(exchange.chosen);

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     case ipop::daemon::CliCommand::kSa:
     case ipop::daemon::CliCommand::kSpd:
     case ipop::daemon::CliCommand::kStatus:
+    case ipop::daemon::CliCommand::kReload:
       break;
   }
 
