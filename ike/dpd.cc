@@ -215,6 +215,7 @@ void IkeService::Engine::DeclarePeerDead(IsakmpSa& sa) {
   ++counters_.dpd_peers_dead;
   IPOP_LOG(kError) << "DPD: remote (ISAKMP-SA spi=" << CookiePairText(sa.cookie_i, sa.cookie_r)
                    << ") seems to be dead.";
+  EmitPhase1Event(sa, Phase1EventKind::kDead);
   std::vector<InstalledEspPair> pairs;
   for (const InstalledEspPair& pair : esp_pairs_) {
     if (PairBelongsToPeer(pair, sa)) {

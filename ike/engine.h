@@ -47,7 +47,8 @@ class IkeService::Engine {
     phase1_event_handler_ = std::move(handler);
   }
   // Reports `kind` for `sa` to the phase 1 event handler. Transition()
-  // reports kUp and kDown; DPD reports kDead before it removes the SA.
+  // reports kUp and kDown, and DeclarePeerDead reports kDead before it
+  // removes the SA.
   void EmitPhase1Event(const IsakmpSa& sa, Phase1EventKind kind);
 
  private:

@@ -71,11 +71,16 @@ class FakeKernel : public esp::KernelSeam {
   }
 
   Result<esp::Policy> AddPolicy(esp::Policy policy) override {
-    policy.id = static_cast<uint32_t>(policies.size() + 1);
+    policy.id = next_policy_id_++;
     policies.push_back(policy);
     return policy;
   }
-  Result<void> DeletePolicy(uint32_t) override { return {}; }
+  Result<void> DeletePolicy(uint32_t policy_id) override {
+    if (std::erase_if(policies, [&](const esp::Policy& policy) { return policy.id == policy_id; }) == 0) {
+      return Fail(ErrorCode::kNotFound, "no policy " + std::to_string(policy_id));
+    }
+    return {};
+  }
   std::vector<esp::Policy> ListPolicies() const override { return policies; }
 
   const esp::EspSaConfig* Find(uint32_t spi) const {
@@ -102,6 +107,7 @@ class FakeKernel : public esp::KernelSeam {
 
  private:
   uint32_t next_spi_;
+  uint32_t next_policy_id_ = 1;
 };
 
 struct Datagram {
