@@ -185,6 +185,15 @@ struct Node {
   std::unique_ptr<IkeService> service;
 };
 
+// Builds the node at `address` (10.77.0.1 or 10.77.0.2) with its vector
+// certificate and MakeConfig's configuration.
+inline std::unique_ptr<Node> MakeVectorNode(const char* address, ManualTimerService& timers,
+                                            uint32_t first_spi, const Suite& suite = RacoonSuite()) {
+  return std::make_unique<Node>(
+      address, MakeConfig(address, kCertDir + "/" + address, kCertDir + "/rootCA.pem", suite), timers,
+      first_spi);
+}
+
 // Delivers the oldest datagram in `from`'s outbox to `to`; returns it.
 inline Datagram DeliverOne(Node& from, Node& to) {
   Datagram datagram = std::move(from.outbox.queue.front());

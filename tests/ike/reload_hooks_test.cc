@@ -10,14 +10,8 @@ namespace {
 class ReloadHooksTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    a_ = std::make_unique<Node>("10.77.0.1",
-                                MakeConfig("10.77.0.1", kCertDir + "/10.77.0.1", kCertDir + "/rootCA.pem",
-                                           RacoonSuite()),
-                                timers_, 0x1000);
-    b_ = std::make_unique<Node>("10.77.0.2",
-                                MakeConfig("10.77.0.2", kCertDir + "/10.77.0.2", kCertDir + "/rootCA.pem",
-                                           RacoonSuite()),
-                                timers_, 0x2000);
+    a_ = MakeVectorNode("10.77.0.1", timers_, 0x1000);
+    b_ = MakeVectorNode("10.77.0.2", timers_, 0x2000);
     ASSERT_TRUE(a_->service->LoadCredentials().has_value());
     ASSERT_TRUE(b_->service->LoadCredentials().has_value());
     AddPolicies(*a_);
