@@ -263,9 +263,18 @@ class IkeService::Engine {
   // a new ID per message lets a receiver tell a new message from the old.
   uint16_t next_fragment_id_ = 1;
   Phase1EventHandler phase1_event_handler_;  // empty when nobody listens
-  // Inbound SPI of an installed pair to the generated policies it uses.
-  // Several pairs (after a rekey) may share them; the last one deletes them.
-  std::map<uint32_t, std::vector<uint32_t>> generated_policies_;
+  // What a reload and generate_policy need to know about an installed
+  // pair beyond InstalledEspPair.
+  struct PairDetails {
+    // The Quick Mode IDs: subnets in tunnel mode, the two hosts otherwise.
+    Ipv4Prefix local_id;
+    Ipv4Prefix remote_id;
+    // Generated policies the pair uses. Several pairs (after a rekey) may
+    // share them, and the last one to go deletes them.
+    std::vector<uint32_t> generated_policy_ids;
+  };
+  // Keyed by the pair's inbound SPI.
+  std::map<uint32_t, PairDetails> pair_details_;
 
   // ---- generated_policies.cc ----
   // Installs inbound and outbound policies for the initiator's Quick Mode

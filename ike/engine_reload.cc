@@ -10,11 +10,13 @@
 namespace ipop::ike {
 namespace {
 
-bool HasOutboundPolicy(const esp::KernelSeam& kernel, Ipv4Address local, Ipv4Address remote) {
+bool HasOutboundPolicy(const esp::KernelSeam& kernel, const Ipv4Prefix& local,
+                       const Ipv4Prefix& remote) {
   for (const esp::Policy& policy : kernel.ListPolicies()) {
     if (policy.direction == esp::PolicyDirection::kOut &&
-        policy.action == esp::PolicyAction::kIpsec && policy.selector.source.Contains(local) &&
-        policy.selector.destination.Contains(remote)) {
+        policy.action == esp::PolicyAction::kIpsec &&
+        policy.selector.source.Contains(local.address) &&
+        policy.selector.destination.Contains(remote.address)) {
       return true;
     }
   }
@@ -58,14 +60,16 @@ bool IkeService::Engine::EspPairStillConfigured(const InstalledEspPair& pair,
       peer_identity = sa->peer_identity;
     }
   }
-  // NOTE: InstalledEspPair keeps only the two host addresses, so a pair
-  // negotiated with subnet IDs is checked as host to host here.
-  const Ipv4Prefix local{pair.local, 32};
-  const Ipv4Prefix remote{pair.remote, 32};
+  Ipv4Prefix local{pair.local, 32};
+  Ipv4Prefix remote{pair.remote, 32};
+  if (auto details = pair_details_.find(pair.inbound_spi); details != pair_details_.end()) {
+    local = details->second.local_id;
+    remote = details->second.remote_id;
+  }
   if (next.FindSainfo(local, remote, peer_identity) == nullptr) {
     return false;
   }
-  return HasOutboundPolicy(kernel_, pair.local, pair.remote);
+  return HasOutboundPolicy(kernel_, local, remote);
 }
 
 Result<void> IkeService::Engine::Reconfigure(config::RuntimeConfig& live,

@@ -39,7 +39,9 @@ esp::Policy MakeGeneratedPolicy(esp::PolicyDirection direction, const Ipv4Prefix
 Result<void> IkeService::Engine::GeneratePolicies(IsakmpSa& sa, QuickModeExchange& exchange,
                                                   const Ipv4Prefix& local, const Ipv4Prefix& remote) {
   const config::GeneratePolicy level = sa.remote_config->generate_policy;
-  if (level == config::GeneratePolicy::kOff) {
+  // TODO(config): generate tunnel-mode policies too; a tunnel-mode Quick
+  // Mode without matching policies is rejected before this point.
+  if (level == config::GeneratePolicy::kOff || exchange.tunnel) {
     return {};
   }
   // A rekey finds the policies an earlier exchange generated and shares them.
@@ -79,8 +81,8 @@ bool IkeService::Engine::GeneratedPolicyInUse(uint32_t id, const std::vector<uin
   auto holds = [id, &except](const std::vector<uint32_t>& ids) {
     return &ids != &except && std::ranges::find(ids, id) != ids.end();
   };
-  for (const auto& [inbound_spi, owned] : generated_policies_) {
-    if (holds(owned)) {
+  for (const auto& [inbound_spi, details] : pair_details_) {
+    if (holds(details.generated_policy_ids)) {
       return true;
     }
   }

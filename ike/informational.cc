@@ -212,8 +212,8 @@ void IkeService::Engine::DeleteEspPair(const InstalledEspPair& pair) {
   std::erase_if(esp_pairs_, [&](const InstalledEspPair& entry) {
     return entry.inbound_spi == copy.inbound_spi && entry.local == copy.local;
   });
-  if (auto owned = generated_policies_.extract(copy.inbound_spi)) {
-    ReleaseGeneratedPolicies(owned.mapped());
+  if (auto details = pair_details_.extract(copy.inbound_spi)) {
+    ReleaseGeneratedPolicies(details.mapped().generated_policy_ids);
   }
 }
 

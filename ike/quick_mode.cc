@@ -732,9 +732,10 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
   esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,
                                         exchange.local_address, exchange.remote_address, sa.remote.port,
                                         sa.nat.peer_behind_nat});
-  if (!exchange.generated_policy_ids.empty()) {
-    generated_policies_[exchange.inbound_spi] = std::exchange(exchange.generated_policy_ids, {});
-  }
+  pair_details_[exchange.inbound_spi] = PairDetails{
+      .local_id = exchange.tunnel ? exchange.tunnel->local : Ipv4Prefix{exchange.local_address, 32},
+      .remote_id = exchange.tunnel ? exchange.tunnel->remote : Ipv4Prefix{exchange.remote_address, 32},
+      .generated_policy_ids = std::exchange(exchange.generated_policy_ids, {})};
   ++counters_.phase2_established;
   Transition(sa, exchange, QuickModeState::kEstablished);
   IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(exchange.chosen);
