@@ -21,7 +21,8 @@
 #
 # Usage: charon_case.sh BIN_DIR --role initiator|responder --auth rsasig|psk
 #                       --suite modp1024|modp2048|gcm|ecp384|modp4096
-#                       [--nat ours|charon]
+#                       [--nat ours|charon] [--mode main|aggressive]
+#                       [--fragmentation no|force]
 #                       [--prefix NAME] [--keep]
 #   BIN_DIR    directory holding ipop-espd and ipop-esp
 #   --role     ipop-espd's role; charon takes the other one
@@ -33,6 +34,13 @@
 #              modp4096: IKE and ESP AES-256/SHA2-512, MODP-4096
 #   --nat      put ipop-espd (ours, needs --role initiator) or charon
 #              (charon, needs --role responder) behind a masquerading NAT
+#   --mode     the phase 1 exchange both sides use (default main). For
+#              aggressive with psk, the case sets charon's opt-in to
+#              Aggressive Mode with a pre-shared key.
+#   --fragmentation
+#              force: both sides split large phase 1 messages into IKE
+#              fragments (ike_frag force, fragmentation = force) and
+#              ipop-espd must log that it sent and reassembled some
 #   --prefix   prefix of the namespaces and interfaces (default ipio-c),
 #              at most 10 characters
 #   --keep     keep the work directory (configs and logs)
@@ -56,6 +64,8 @@ role=""
 auth=""
 suite=""
 nat=""
+mode="main"
+fragmentation="no"
 prefix="ipio-c"
 keep=0
 while [ $# -gt 0 ]; do
@@ -64,6 +74,8 @@ while [ $# -gt 0 ]; do
     --auth) auth="$2"; shift ;;
     --suite) suite="$2"; shift ;;
     --nat) nat="$2"; shift ;;
+    --mode) mode="$2"; shift ;;
+    --fragmentation) fragmentation="$2"; shift ;;
     --prefix) prefix="$2"; shift ;;
     --keep) keep=1 ;;
     *) echo "charon_case: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -73,6 +85,14 @@ done
 
 case "$role" in initiator|responder) ;; *) echo "charon_case: --role must be initiator or responder" >&2; exit 2 ;; esac
 case "$auth" in rsasig|psk) ;; *) echo "charon_case: --auth must be rsasig or psk" >&2; exit 2 ;; esac
+case "$mode" in main|aggressive) ;; *) echo "charon_case: --mode must be main or aggressive" >&2; exit 2 ;; esac
+case "$fragmentation" in
+  no) ike_frag_racoon="off"; fragment_size_charon=1280 ;;
+  force) ike_frag_racoon="force"; fragment_size_charon=576 ;;
+  *) echo "charon_case: --fragmentation must be no or force" >&2; exit 2 ;;
+esac
+aggressive_charon="no"
+[ "$mode" = main ] || aggressive_charon="yes"
 case "$suite" in
   modp1024)
     ike_racoon="encryption_algorithm 3des; hash_algorithm sha1; dh_group modp1024;"
@@ -170,6 +190,8 @@ readonly address_ours address_charon seen_ours seen_charon
 readonly tun_name="ipioesp0"
 readonly psk_secret="ipio-interop-test-secret"
 name="charon-$role-$auth-$suite${nat:+-nat-$nat}"
+[ "$mode" = main ] || name="$name-$mode"
+[ "$fragmentation" = no ] || name="$name-frag-$fragmentation"
 
 fail() { echo "$name: FAILED: $*" >&2; exit 1; }
 note() { echo "$name: $*"; }
@@ -311,7 +333,8 @@ remote anonymous {
         }
         $identity_racoon
         verify_identifier off;
-        exchange_mode main;
+        exchange_mode $mode;
+        ike_frag $ike_frag_racoon;
         nat_traversal on;
 }
 sainfo anonymous {
@@ -334,6 +357,11 @@ charon {
   load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints gmp aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici
   install_routes = no
   retransmit_tries = 3
+  # charon accepts Aggressive Mode with a pre-shared key only with this set.
+  i_dont_care_about_security_and_use_aggressive_mode_psk = $aggressive_charon
+  # IP datagram size of charon's fragments; its default of 1280 leaves
+  # messages with one 2048-bit certificate whole.
+  fragment_size = $fragment_size_charon
   filelog {
     interop {
       path = $charon/charon.log
@@ -394,7 +422,8 @@ connections {
     local_addrs = $address_charon
     remote_addrs = $seen_ours
     proposals = $ike_charon
-    fragmentation = no
+    fragmentation = $fragmentation
+    aggressive = $aggressive_charon
     $auth_charon
     children {
       ipop {
@@ -549,6 +578,18 @@ if [ -n "$nat" ]; then
   note "NAT: ipop-espd and charon both detected it; IKE and ESP use UDP 4500"
 fi
 
+if [ "$mode" = aggressive ]; then
+  grep -q "begin Aggressive mode." "$ours/daemon.log" || fail "ipop-espd did not run Aggressive Mode"
+  note "Aggressive Mode: both sides established the ISAKMP SA"
+fi
+if [ "$fragmentation" != no ]; then
+  grep -qE "message to .* in [0-9]+ fragments" "$ours/daemon.log" ||
+    fail "ipop-espd sent no phase 1 message in IKE fragments"
+  grep -q "reassembled a [0-9]*-byte message" "$ours/daemon.log" ||
+    fail "ipop-espd reassembled no message from charon's IKE fragments"
+  note "IKE fragmentation: ipop-espd sent and reassembled fragmented messages"
+fi
+
 # --- tshark with our key log ---------------------------------------------------------
 
 # Every message ipop-espd sent must dissect, and every encrypted one must
@@ -562,5 +603,11 @@ quick_min=1
 if [ "$role" = initiator ]; then
   quick_min=2  # QM1 and HASH(3); as responder only QM2
 fi
-check_isakmp_from "$work/capture.pcap" "$ours/keys.log" "$work" "$address_ours" 1 "$quick_min"
+# Aggressive Mode sends no encrypted phase 1 message, and fragments carry
+# Main Mode messages 5 and 6 inside unencrypted fragment headers.
+main_min=1
+if [ "$mode" = aggressive ] || [ "$fragmentation" != no ]; then
+  main_min=0
+fi
+check_isakmp_from "$work/capture.pcap" "$ours/keys.log" "$work" "$address_ours" "$main_min" "$quick_min"
 note "tshark decrypted every encrypted ISAKMP message ipop-espd sent"
