@@ -300,6 +300,12 @@ Result<void> IkeService::Engine::HandleQuickMode2(IsakmpSa& sa, QuickModeExchang
   }
   exchange.chosen = *ours;
   exchange.outbound_spi = offered->front().spi;
+  if (exchange.tunnel) {
+    if (auto returned = CheckReturnedTunnelIds(*message, *exchange.tunnel); !returned) {
+      FailQuickMode(sa, exchange, "the responder's IDs are invalid: " + returned.error().detail);
+      return {};
+    }
+  }
   if (exchange.chosen.udp_encapsulated && !exchange.chosen.tunnel) {
     if (auto read = ReadNatOa(sa, *message, exchange); !read) {
       FailQuickMode(sa, exchange, "the responder's NAT-OA is invalid: " + read.error().detail);

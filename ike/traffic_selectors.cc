@@ -1,8 +1,10 @@
 #include "ike/traffic_selectors.h"
 
 #include <string>
+#include <vector>
 
 #include "ike/constants.h"
+#include "ike/message.h"
 
 namespace ipop::ike {
 namespace {
@@ -99,6 +101,33 @@ esp::AcquireRequest AcquireTowardsGateway(const std::vector<esp::Policy>& polici
   towards_gateway.source = policy->tunnel_source;
   towards_gateway.destination = policy->tunnel_destination;
   return towards_gateway;
+}
+
+Result<void> CheckReturnedTunnelIds(const Message& message, const TunnelSelectors& tunnel) {
+  const std::vector<const Payload*> ids = message.FindAll(PayloadType::kIdentification);
+  if (ids.size() != 2) {
+    return Fail(ErrorCode::kMalformed,
+                "the reply carries " + std::to_string(ids.size()) + " ID payloads, expected IDci and IDcr",
+                kNotifyInvalidIdInformation);
+  }
+  const Ipv4Prefix* expected[] = {&tunnel.local, &tunnel.remote};
+  for (size_t i = 0; i < 2; ++i) {
+    auto id = ParseIdentificationPayload(ids[i]->body);
+    if (!id) {
+      return std::unexpected(id.error());
+    }
+    auto prefix = id->ToIpv4Prefix();
+    if (!prefix) {
+      return std::unexpected(prefix.error());
+    }
+    if (*prefix != *expected[i]) {
+      return Fail(ErrorCode::kMalformed,
+                  std::string(i == 0 ? "IDci " : "IDcr ") + prefix->ToString() + " differs from the proposed " +
+                      expected[i]->ToString(),
+                  kNotifyInvalidIdInformation);
+    }
+  }
+  return {};
 }
 
 std::optional<esp::Policy> FindPolicy(const std::vector<esp::Policy>& policies,

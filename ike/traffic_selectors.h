@@ -13,6 +13,7 @@
 #include "base/ip_address.h"
 #include "esp/kernel_seam.h"
 #include "esp/policy.h"
+#include "ike/message.h"
 #include "ike/payload_identification.h"
 
 namespace ipop::ike {
@@ -56,6 +57,12 @@ Result<TunnelPolicies> MatchTunnelPolicies(const std::vector<esp::Policy>& polic
 // requests come back unchanged.
 esp::AcquireRequest AcquireTowardsGateway(const std::vector<esp::Policy>& policies,
                                           const esp::AcquireRequest& request);
+
+// Checks that a responder's Quick Mode message 2 returned the subnets of
+// `tunnel` as IDci and IDcr (RFC 2409 §5.5). The SAs get installed for our
+// policy's subnets, so a reply for other subnets must not complete the
+// exchange. Fails with INVALID-ID-INFORMATION.
+Result<void> CheckReturnedTunnelIds(const Message& message, const TunnelSelectors& tunnel);
 
 // Returns the policy with `policy_id`, or nullopt.
 std::optional<esp::Policy> FindPolicy(const std::vector<esp::Policy>& policies, uint32_t policy_id);

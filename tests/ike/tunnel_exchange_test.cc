@@ -4,6 +4,9 @@
 // tunnel policies.
 #include <gtest/gtest.h>
 
+#include "ike/message.h"
+#include "ike/payload_identification.h"
+#include "ike/payload_nonce.h"
 #include "ike/traffic_selectors.h"
 #include "tests/ike/exchange_harness.h"
 
@@ -157,6 +160,51 @@ TEST(TrafficSelectors, GatewaysMustMatch) {
   auto other_gateway = MatchTunnelPolicies(policies, selectors);
   ASSERT_FALSE(other_gateway.has_value());
   EXPECT_EQ(other_gateway.error().notify, kNotifyInvalidIdInformation);
+}
+
+// Builds a Quick Mode message 2 body with the given IDs, as the initiator
+// has it after decryption.
+Message ReplyWithIds(const std::vector<IdentificationPayload>& ids) {
+  IsakmpHeader header;
+  header.initiator_cookie.fill(std::byte{0x11});
+  header.responder_cookie.fill(std::byte{0x22});
+  header.exchange_type = ExchangeType::kQuickMode;
+  header.message_id = 1;
+  MessageBuilder builder(header);
+  builder.Add(NoncePayload{Bytes(16, std::byte{0x4e})});
+  for (const IdentificationPayload& id : ids) {
+    builder.Add(id);
+  }
+  auto message = ParseMessage(builder.Build());
+  EXPECT_TRUE(message.has_value()) << ToString(message.error());
+  return std::move(*message);
+}
+
+TEST(TrafficSelectors, ReturnedIdsChecked) {
+  const TunnelSelectors selectors{.local = Ipv4Prefix{Address("10.1.0.0"), 16},
+                                  .remote = Ipv4Prefix{Address("10.2.0.0"), 16},
+                                  .protocol = 0,
+                                  .local_gateway = Address("192.0.2.1"),
+                                  .remote_gateway = Address("192.0.2.2")};
+  const IdentificationPayload local = IdentificationPayload::FromIpv4Subnet(selectors.local);
+  const IdentificationPayload remote = IdentificationPayload::FromIpv4Subnet(selectors.remote);
+  const IdentificationPayload other =
+      IdentificationPayload::FromIpv4Subnet(Ipv4Prefix{Address("10.2.1.0"), 24});
+
+  EXPECT_TRUE(CheckReturnedTunnelIds(ReplyWithIds({local, remote}), selectors).has_value());
+
+  auto narrowed = CheckReturnedTunnelIds(ReplyWithIds({local, other}), selectors);
+  ASSERT_FALSE(narrowed.has_value());
+  EXPECT_EQ(narrowed.error().notify, kNotifyInvalidIdInformation);
+  EXPECT_NE(narrowed.error().detail.find("IDcr 10.2.1.0/24"), std::string::npos) << narrowed.error().detail;
+
+  auto swapped = CheckReturnedTunnelIds(ReplyWithIds({remote, local}), selectors);
+  ASSERT_FALSE(swapped.has_value());
+  EXPECT_NE(swapped.error().detail.find("IDci 10.2.0.0/16"), std::string::npos) << swapped.error().detail;
+
+  auto missing = CheckReturnedTunnelIds(ReplyWithIds({}), selectors);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().notify, kNotifyInvalidIdInformation);
 }
 
 }  // namespace
