@@ -36,6 +36,13 @@ TEST(CliOptions, CheckTakesConfigAndSetkey) {
   EXPECT_EQ(options->setkey_file, "/tmp/setkey.conf");
 }
 
+TEST(CliOptions, ReloadSendsReloadRequest) {
+  auto options = Parse({"reload", "--control", "/tmp/x.sock"});
+  ASSERT_TRUE(options) << options.error().detail;
+  EXPECT_EQ(options->command, CliCommand::kReload);
+  EXPECT_EQ(ControlRequestFor(*options), "reload");
+}
+
 TEST(CliOptions, ConfigFlagOnlyForCheck) { EXPECT_FALSE(Parse({"sa", "-f", "/tmp/racoon.conf"})); }
 
 TEST(CliOptions, MissingCommandRejected) {
