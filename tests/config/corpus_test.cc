@@ -3,13 +3,15 @@
 //   # expect: loads
 //   # expect-error: LINE:COLUMN: REASON
 // where REASON may be a prefix of the full message. @CERTS@ stands for a
-// directory holding cert.pem, key.pem and rootCA.pem, and @PSK@ for a
-// psk.txt with mode 0600.
+// directory holding cert.pem, key.pem and rootCA.pem, @PSK@ for a
+// psk.txt with mode 0600, and @CORPUS@ for this folder.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "config/racoon_conf.h"
+#include "config/racoon_grammar.h"
 #include "config_test_util.h"
 
 namespace ipop::config {
@@ -34,8 +36,9 @@ TEST(RacoonConfCorpusTest, EachFileMeetsItsExpectation) {
     const std::string name = entry.path().filename();
     SCOPED_TRACE(name);
     const std::string raw = testing::ReadFile(entry.path());
-    const std::string text =
-        testing::ReplaceAll(testing::ReplaceAll(raw, "@CERTS@", certs), "@PSK@", psk);
+    std::string text = testing::ReplaceAll(raw, "@CERTS@", certs);
+    text = testing::ReplaceAll(text, "@PSK@", psk);
+    text = testing::ReplaceAll(text, "@CORPUS@", corpus.string());
     const std::string first_line = text.substr(0, text.find('\n'));
 
     std::string error;
@@ -54,6 +57,25 @@ TEST(RacoonConfCorpusTest, EachFileMeetsItsExpectation) {
     }
   }
   EXPECT_GE(files, 10u);
+}
+
+// The corpus must use every directive of every section at least once, so
+// that a directive added to racoon_grammar.cc gets a corpus file too.
+TEST(RacoonConfCorpusTest, CoversEveryDirective) {
+  const std::filesystem::path corpus = std::filesystem::path(IPOP_TEST_DATA_DIR) / "config/corpus";
+  std::string all_text;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(corpus)) {
+    if (entry.is_regular_file()) {
+      all_text += testing::ReadFile(entry.path()) + "\n";
+    }
+  }
+  for (Section section : NamedSections()) {
+    for (const std::string& name : DirectiveNames(section)) {
+      const std::regex word("(^|[^a-z_0-9])" + name + "($|[^a-z_0-9])");
+      EXPECT_TRUE(std::regex_search(all_text, word))
+          << "no corpus file uses " << name << " in " << SectionName(section);
+    }
+  }
 }
 
 }  // namespace
