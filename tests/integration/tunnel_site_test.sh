@@ -13,8 +13,10 @@
 #   spdadd REMOTE LOCAL any -P fwd ipsec esp/tunnel/PEER-GW/require;
 # Host a pings host b (the first packet starts IKE), host b pings host a,
 # and host a sends 4 MB over TCP to host b with SHA-256 compared at both
-# ends. The capture on gateway a's link to gateway b must then hold ESP
-# (or ESP in UDP with --nat-traversal force) and IKE, and nothing else.
+# ends. With the daemons stopped, a ping must not pass, although plain
+# routes between the subnets exist. The capture on gateway a's link to
+# gateway b must hold ESP (or ESP in UDP with --nat-traversal force) and
+# IKE, and nothing else.
 #
 # Usage: tunnel_site_test.sh BIN_DIR [--prefix NAME] [--nat-traversal on|force] [--keep]
 #   BIN_DIR            directory holding ipop-espd and ipop-esp
@@ -153,6 +155,10 @@ for side in a b; do
   ip -n "${!ns_host_var}" route add default via "${!lan_var}"
   ip netns exec "${!ns_gateway_var}" sysctl -qw net.ipv4.ip_forward=1
 done
+# Plain routes to the other subnet, as a site's default route would give:
+# without the daemons, only the kernel policies keep cleartext off the link.
+ip -n "$ns_ga" route add "$subnet_b" via "$gateway_b"
+ip -n "$ns_gb" route add "$subnet_a" via "$gateway_a"
 
 # --- Configuration --------------------------------------------------------------
 
@@ -270,11 +276,18 @@ for gateway in a b; do
       sed "s/^/  /"
   done
 done
-step "Stopping the daemons and the capture"
+step "Stopping the daemons"
 for gateway in a b; do
   kill -TERM "${daemon_pid[$gateway]}"
   wait "${daemon_pid[$gateway]}" || fail "ipop-espd on gateway $gateway exited with status $?"
 done
+step "Ping host $host_a -> host $host_b with the daemons stopped (must not pass)"
+# The fail-closed policies stay installed, so the gateways must drop the
+# forwarded packets instead of sending them in clear on the plain routes.
+if ip netns exec "$ns_ha" ping -n -c 3 -i 0.2 -W 1 "$host_b" >"$work/ping-stopped.log" 2>&1; then
+  fail "ping from $host_a to $host_b passed with the daemons stopped"
+fi
+tail -n 2 "$work/ping-stopped.log" | sed "s/^/  /"
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
 
