@@ -39,9 +39,10 @@ DatapathStatistics DatapathCounters::Read() const {
   return statistics;
 }
 
-Datapath::Datapath(UserspaceBackend& backend, std::vector<PacketIo*> ios,
-                   DatapathOptions options)
-    : backend_(backend), options_(std::move(options)) {
+Datapath::Datapath(UserspaceBackend& backend, std::vector<PacketIo*> ios, DatapathOptions options)
+    : backend_(backend),
+      options_(std::move(options)),
+      flows_(options_.max_flows, options_.flow_idle_timeout) {
   if (!options_.now) {
     options_.now = [] { return Clock::now(); };
   }
@@ -49,7 +50,8 @@ Datapath::Datapath(UserspaceBackend& backend, std::vector<PacketIo*> ios,
   // context; the extra PacketIo objects are ignored.
   const size_t count = std::min(ios.size(), backend_.worker_count());
   for (size_t i = 0; i < count; ++i) {
-    workers_.push_back(std::make_unique<DatapathWorker>(backend_, *ios[i], i, options_, counters_));
+    workers_.push_back(
+        std::make_unique<DatapathWorker>(backend_, *ios[i], i, options_, counters_, flows_));
   }
   backend_.set_snapshot_listener([this] { WakeWorkers(); });
 }

@@ -33,8 +33,8 @@
 #define IPOP_ESP_DATAPATH_H_
 
 #include <array>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -49,6 +49,7 @@
 #include "base/ip_address.h"
 #include "base/timer.h"
 #include "esp/drop_reason.h"
+#include "esp/flow_table.h"
 #include "esp/userspace_backend.h"
 
 namespace ipop::esp {
@@ -121,6 +122,13 @@ struct DatapathOptions {
   std::chrono::milliseconds idle_wakeup{250};
   // Packets read from each side per loop turn before the other gets a turn.
   size_t batch_size = 32;
+  // Flows whose ESP-in-UDP peer the workers remember, shared by all
+  // workers (esp/flow_table.h), and how long an idle flow is remembered.
+  // With several peers behind one NAT, a flow the table has forgotten
+  // goes out through the newest SA towards the NAT until its peer sends
+  // again. About 40 bytes per flow.
+  size_t max_flows = 4096;
+  std::chrono::seconds flow_idle_timeout{120};
   // The clock for hold timeouts and acquire rate limits; Clock::now if empty.
   std::function<TimePoint()> now;
   // Receives each IKE message read from a NAT-T socket, without the non-ESP
@@ -198,6 +206,7 @@ class Datapath {
   UserspaceBackend& backend_;
   DatapathOptions options_;
   DatapathCounters counters_;
+  FlowTable flows_;
   std::vector<std::unique_ptr<DatapathWorker>> workers_;
   std::vector<std::thread> threads_;
   int stop_fd_ = -1;

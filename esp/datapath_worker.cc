@@ -31,12 +31,14 @@ void DrainEventFd(int fd) {
 }  // namespace
 
 DatapathWorker::DatapathWorker(UserspaceBackend& backend, PacketIo& io, size_t index,
-                               const DatapathOptions& options, DatapathCounters& counters)
+                               const DatapathOptions& options, DatapathCounters& counters,
+                               FlowTable& flows)
     : backend_(backend),
       io_(io),
       index_(index),
       options_(options),
       counters_(counters),
+      flows_(flows),
       receive_buffer_(kIpv4MaxPacketLength),
       send_buffer_(kIpv4MaxPacketLength),
       hold_slots_(options.max_held_destinations),
@@ -153,12 +155,24 @@ void DatapathWorker::ProcessTunPacket(const SadSnapshot& snapshot, MutableByteVi
       break;
   }
 
-  SecurityAssociation* sa = snapshot.FindOutbound(*policy, tuple.source, tuple.destination);
+  const ByteView whole = packet.first(header->total_length);
+  SecurityAssociation* sa = ChooseOutbound(snapshot, *policy, tuple, whole, *header, now);
   if (sa == nullptr) {
-    HandleNoSa(*policy, tuple, packet.first(header->total_length), now);
+    HandleNoSa(*policy, tuple, whole, now);
     return;
   }
-  SendProtected(*sa, packet.first(header->total_length));
+  SendProtected(*sa, whole);
+}
+
+SecurityAssociation* DatapathWorker::ChooseOutbound(const SadSnapshot& snapshot,
+                                                    const Policy& policy, const FiveTuple& tuple,
+                                                    ByteView packet, const Ipv4Header& header,
+                                                    TimePoint now) {
+  std::optional<Endpoint> peer;
+  if (const std::optional<FlowKey> key = FlowKeyOf(packet, header, FlowDirection::kSent)) {
+    peer = flows_.Find(*key, now);
+  }
+  return snapshot.FindOutbound(policy, tuple.source, tuple.destination, peer);
 }
 
 bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
@@ -318,6 +332,13 @@ void DatapathWorker::DeliverInner(const SadSnapshot& snapshot, SecurityAssociati
   if (!InboundPolicyAllows(snapshot, sa, tuple)) {
     counters_.Drop(DropReason::kInboundPolicy);
     return;
+  }
+
+  if (sa.config().encapsulation) {
+    // Replies to this flow go back to the peer that sent it.
+    if (const std::optional<FlowKey> key = FlowKeyOf(inner, *header, FlowDirection::kReceived)) {
+      flows_.Record(*key, sa.udp_peer(), Now());
+    }
   }
 
   auto written = io_.WriteTun(inner);

@@ -20,7 +20,7 @@ namespace ipop::esp {
 class DatapathWorker {
  public:
   DatapathWorker(UserspaceBackend& backend, PacketIo& io, size_t index,
-                 const DatapathOptions& options, DatapathCounters& counters);
+                 const DatapathOptions& options, DatapathCounters& counters, FlowTable& flows);
   ~DatapathWorker();
   DatapathWorker(const DatapathWorker&) = delete;
   DatapathWorker& operator=(const DatapathWorker&) = delete;
@@ -72,6 +72,11 @@ class DatapathWorker {
   void HandleNoSa(const Policy& policy, const FiveTuple& tuple, ByteView packet, TimePoint now);
   HoldSlot* FindOrClaimSlot(uint32_t policy_id, Ipv4Address destination, TimePoint now);
   MutableByteView HeldBuffer(size_t slot, size_t position);
+  // Picks the outbound SA for `packet`: the one whose ESP-in-UDP peer last
+  // sent this flow (see flow_table.h), else the newest for the addresses.
+  SecurityAssociation* ChooseOutbound(const SadSnapshot& snapshot, const Policy& policy,
+                                      const FiveTuple& tuple, ByteView packet,
+                                      const Ipv4Header& header, TimePoint now);
   // Encapsulates `packet` under `sa` and sends it; false when dropped.
   bool SendProtected(SecurityAssociation& sa, ByteView packet);
   // Decapsulates `packet` (an IPv4 ESP packet) and delivers the inner
@@ -92,6 +97,7 @@ class DatapathWorker {
   const size_t index_;
   const DatapathOptions& options_;
   DatapathCounters& counters_;
+  FlowTable& flows_;
   int wake_fd_ = -1;
 
   Bytes receive_buffer_;  // one packet read from either side

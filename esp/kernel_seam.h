@@ -36,7 +36,8 @@ struct SaLifetime {
   uint64_t hard_bytes = 0;
 };
 
-// One unidirectional ESP SA, keyed by (SPI, destination).
+// One unidirectional ESP SA, keyed by (SPI, destination), and for an
+// ESP-in-UDP SA in the userspace backend also by the UDP destination port.
 struct EspSaConfig {
   uint32_t spi = 0;
   Ipv4Address source;
@@ -122,6 +123,16 @@ class KernelSeam {
   virtual Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) = 0;
   virtual Result<void> AddSa(EspSaConfig config) = 0;
   virtual Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) = 0;
+  // Deletes the ESP-in-UDP SA (spi, destination) that was added with
+  // `destination_port` as its UdpEncapsulation::destination_port. Peers
+  // behind one NAT share its address and choose the SPIs of the SAs we send
+  // to them, so two of our outbound SAs may share (SPI, destination) and
+  // only the peer's port distinguishes them. This default is for backends
+  // that keep (SPI, destination) unique, as the kernel does.
+  virtual Result<void> DeleteEncapsulatedSa(uint32_t spi, Ipv4Address destination,
+                                            uint16_t /*destination_port*/) {
+    return DeleteSa(spi, destination);
+  }
   virtual std::vector<EspSaStatus> ListSas() const = 0;
 
   // Returns the policy with its id set.

@@ -97,7 +97,8 @@ SecurityAssociation* SadSnapshot::FindInbound(uint32_t spi, Ipv4Address destinat
 }
 
 SecurityAssociation* SadSnapshot::FindOutbound(const Policy& policy, Ipv4Address source,
-                                               Ipv4Address destination) const {
+                                               Ipv4Address destination,
+                                               std::optional<Endpoint> udp_peer) const {
   // A tunnel-mode SA runs between the policy's tunnel endpoints, whatever
   // the inner packet's addresses are.
   if (policy.mode == IpsecMode::kTunnel) {
@@ -108,15 +109,21 @@ SecurityAssociation* SadSnapshot::FindOutbound(const Policy& policy, Ipv4Address
   if (it == outbound.end()) {
     return nullptr;
   }
+  SecurityAssociation* newest = nullptr;
   for (const auto& sa : it->second) {
     const uint32_t served = sa->config().policy_id;
-    if ((served == 0 || served == policy.id) && sa->config().mode == policy.mode &&
-        !sa->sequence_exhausted() &&
-        !sa->hard_lifetime_reached()) {
+    if ((served != 0 && served != policy.id) || sa->config().mode != policy.mode ||
+        sa->sequence_exhausted() || sa->hard_lifetime_reached()) {
+      continue;
+    }
+    if (!udp_peer || (sa->config().encapsulation && sa->udp_peer() == *udp_peer)) {
       return sa.get();
     }
+    if (newest == nullptr) {
+      newest = sa.get();
+    }
   }
-  return nullptr;
+  return newest;
 }
 
 }  // namespace ipop::esp

@@ -166,10 +166,14 @@ struct SadSnapshot {
   // Returns the newest usable outbound SA from `source` to `destination`
   // that serves `policy` (an SA whose policy_id is 0 serves any policy) in
   // the policy's mode, or nullptr. For a tunnel-mode policy the policy's
-  // tunnel endpoints replace `source` and `destination`. SAs with an exhausted sequence number or hard byte lifetime are
-  // skipped.
+  // tunnel endpoints replace `source` and `destination`. SAs with an
+  // exhausted sequence number or hard byte lifetime are skipped. With
+  // `udp_peer` set, the newest usable ESP-in-UDP SA whose peer is that
+  // endpoint wins, so that peers behind one NAT keep their own SAs. Without
+  // such an SA the result is the same as without `udp_peer`.
   SecurityAssociation* FindOutbound(const Policy& policy, Ipv4Address source,
-                                    Ipv4Address destination) const;
+                                    Ipv4Address destination,
+                                    std::optional<Endpoint> udp_peer = std::nullopt) const;
 };
 
 }  // namespace ipop::esp

@@ -22,6 +22,13 @@ std::string SaName(uint32_t spi, Ipv4Address destination) {
          destination.ToString();
 }
 
+// True when `a` and `b` are outbound ESP-in-UDP SAs to different UDP ports,
+// which is how two peers behind one NAT differ.
+bool ApartByUdpPort(const EspSaConfig& a, const EspSaConfig& b) {
+  return !a.inbound && !b.inbound && a.encapsulation && b.encapsulation &&
+         a.encapsulation->destination_port != b.encapsulation->destination_port;
+}
+
 }  // namespace
 
 UserspaceBackend::UserspaceBackend(size_t worker_count)
@@ -66,7 +73,7 @@ Result<void> UserspaceBackend::AddSa(EspSaConfig config) {
   std::lock_guard<std::mutex> lock(mutex_);
   const bool duplicate = std::any_of(sas_.begin(), sas_.end(), [&config](const auto& sa) {
     return sa->spi() == config.spi && sa->config().destination == config.destination &&
-           sa->inbound() == config.inbound;
+           sa->inbound() == config.inbound && !ApartByUdpPort(sa->config(), config);
   });
   if (duplicate) {
     return Fail(ErrorCode::kInvalidArgument, "SA already exists: " + name);
@@ -90,16 +97,42 @@ Result<void> UserspaceBackend::AddSa(EspSaConfig config) {
 
 Result<void> UserspaceBackend::DeleteSa(uint32_t spi, Ipv4Address destination) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const size_t before = sas_.size();
-  std::erase_if(sas_, [&](const auto& sa) {
-    return sa->spi() == spi && sa->config().destination == destination;
-  });
-  if (sas_.size() == before) {
-    return Fail(ErrorCode::kNotFound, "no SA with " + SaName(spi, destination));
+  return DeleteOneLocked(
+      [&](const SecurityAssociation& sa) {
+        return sa.spi() == spi && sa.config().destination == destination;
+      },
+      spi, SaName(spi, destination));
+}
+
+Result<void> UserspaceBackend::DeleteEncapsulatedSa(uint32_t spi, Ipv4Address destination,
+                                                    uint16_t destination_port) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return DeleteOneLocked(
+      [&](const SecurityAssociation& sa) {
+        const auto& encapsulation = sa.config().encapsulation;
+        return sa.spi() == spi && sa.config().destination == destination && encapsulation &&
+               encapsulation->destination_port == destination_port;
+      },
+      spi, SaName(spi, destination) + " udp-port=" + std::to_string(destination_port));
+}
+
+Result<void> UserspaceBackend::DeleteOneLocked(
+    const std::function<bool(const SecurityAssociation&)>& matches, uint32_t spi,
+    const std::string& name) {
+  const auto count =
+      std::count_if(sas_.begin(), sas_.end(), [&](const auto& sa) { return matches(*sa); });
+  if (count == 0) {
+    return Fail(ErrorCode::kNotFound, "no SA with " + name);
   }
+  if (count > 1) {
+    return Fail(ErrorCode::kInvalidArgument,
+                std::to_string(count) + " SAs match " + name +
+                    " (peers behind one NAT chose the same SPI); delete one by its UDP port");
+  }
+  std::erase_if(sas_, [&](const auto& sa) { return matches(*sa); });
   reserved_spis_.erase(spi);
   PublishLocked();
-  IPOP_LOG(kDebug) << "userspace SA deleted: " << SaName(spi, destination);
+  IPOP_LOG(kDebug) << "userspace SA deleted: " << name;
   return {};
 }
 

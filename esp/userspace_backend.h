@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -49,10 +50,16 @@ class UserspaceBackend : public KernelSeam {
   // TODO(esp): reserved SPIs whose negotiation fails are never released.
   Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) override;
   // Rejects SPIs below 256, a duplicate (SPI, destination), a replay
-  // window above kMaxReplayWindow and bad key lengths. SAs with UDP
+  // window above kMaxReplayWindow and bad key lengths. Two outbound
+  // ESP-in-UDP SAs may share (SPI, destination) when their UDP destination
+  // ports differ: they go to two peers behind one NAT. SAs with UDP
   // encapsulation need a PacketIo with NAT-T sockets to carry them.
   Result<void> AddSa(EspSaConfig config) override;
+  // Fails without deleting anything when several SAs match; the caller
+  // then names the port with DeleteEncapsulatedSa.
   Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) override;
+  Result<void> DeleteEncapsulatedSa(uint32_t spi, Ipv4Address destination,
+                                    uint16_t destination_port) override;
   std::vector<EspSaStatus> ListSas() const override;
 
   Result<Policy> AddPolicy(Policy policy) override;
@@ -81,6 +88,10 @@ class UserspaceBackend : public KernelSeam {
  private:
   // Builds and publishes a snapshot from the master tables; mutex_ held.
   void PublishLocked();
+  // Deletes the SAs for which `matches` is true, which must be exactly one;
+  // `name` describes them in errors and logs.
+  Result<void> DeleteOneLocked(const std::function<bool(const SecurityAssociation&)>& matches,
+                               uint32_t spi, const std::string& name);
 
   const size_t worker_count_;
   mutable std::mutex mutex_;

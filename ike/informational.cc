@@ -197,7 +197,11 @@ void IkeService::Engine::DeleteEspPair(const InstalledEspPair& pair) {
   const InstalledEspPair copy = pair;  // `pair` may point into esp_pairs_
   for (bool inbound : {false, true}) {
     const uint32_t spi = inbound ? copy.inbound_spi : copy.outbound_spi;
-    auto deleted = kernel_.DeleteSa(spi, inbound ? copy.local : copy.remote);
+    // Outbound SPIs are the peers' choice, so two peers behind one NAT may
+    // have picked the same one; their UDP ports tell the SAs apart.
+    auto deleted = !inbound && copy.encapsulation_port != 0
+                       ? kernel_.DeleteEncapsulatedSa(spi, copy.remote, copy.encapsulation_port)
+                       : kernel_.DeleteSa(spi, inbound ? copy.local : copy.remote);
     if (deleted) {
       continue;
     }

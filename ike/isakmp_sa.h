@@ -77,6 +77,11 @@ struct InstalledEspPair {
   // share `remote` and only this port distinguishes them.
   uint16_t remote_port = 0;
   bool peer_behind_nat = false;
+  // The peer's UDP port the outbound SA was added with
+  // (UdpEncapsulation::destination_port), 0 without UDP encapsulation.
+  // Unlike remote_port it never follows a NAT mapping change, because the
+  // backend finds the SA by the port it was added with.
+  uint16_t encapsulation_port = 0;
 };
 
 struct QuickModeExchange {

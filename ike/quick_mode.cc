@@ -735,9 +735,10 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
     }
   }
   exchange.inbound_installed = false;  // now owned by the installed pair
-  esp_pairs_.push_back(InstalledEspPair{sa.id, exchange.inbound_spi, exchange.outbound_spi,
-                                        exchange.local_address, exchange.remote_address, sa.remote.port,
-                                        sa.nat.peer_behind_nat});
+  esp_pairs_.push_back(InstalledEspPair{
+      sa.id, exchange.inbound_spi, exchange.outbound_spi, exchange.local_address,
+      exchange.remote_address, sa.remote.port, sa.nat.peer_behind_nat,
+      static_cast<uint16_t>(exchange.chosen.udp_encapsulated ? sa.remote.port : 0)});
   pair_details_[exchange.inbound_spi] = PairDetails{
       .local_id = exchange.tunnel ? exchange.tunnel->local : Ipv4Prefix{exchange.local_address, 32},
       .remote_id = exchange.tunnel ? exchange.tunnel->remote : Ipv4Prefix{exchange.remote_address, 32},

@@ -1,6 +1,7 @@
 #include "esp/xfrm/offload_backend.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "base/log.h"
 
@@ -304,10 +305,12 @@ Result<void> OffloadBackend::AddSa(EspSaConfig config) {
     DeleteWaitingPartner(key);
     return added;
   }
-  if (kernel_->last_errno() == 0) {
+  // EEXIST: the kernel has an SA with this (SPI, destination), from another
+  // peer behind the same NAT. Userspace cannot carry this SA while the
+  // kernel carries the policies, so the negotiation fails.
+  if (kernel_->last_errno() == 0 || kernel_->last_errno() == EEXIST) {
     return added;
   }
-
 
   // The kernel rejected the SA itself (ENOENT: algorithm or ESP missing,
   // EINVAL: a parameter it cannot carry), so the pair moves to userspace.
@@ -326,6 +329,25 @@ Result<void> OffloadBackend::DeleteSa(uint32_t spi, Ipv4Address destination) {
     return userspace_.DeleteSa(spi, destination);
   }
   return kernel_->DeleteSa(spi, destination);
+}
+
+Result<void> OffloadBackend::DeleteEncapsulatedSa(uint32_t spi, Ipv4Address destination,
+                                                  uint16_t destination_port) {
+  const auto id = SaId(spi, destination);
+  if (!in_userspace_.contains(id) && kernel_policies_) {
+    // The kernel has at most one SA per (SPI, destination).
+    return DeleteSa(spi, destination);
+  }
+  auto deleted = userspace_.DeleteEncapsulatedSa(spi, destination, destination_port);
+  // Another peer behind the same NAT may still have an SA with this SPI.
+  const std::vector<EspSaStatus> remaining = userspace_.ListSas();
+  const bool still_used = std::ranges::any_of(remaining, [&](const EspSaStatus& status) {
+    return status.spi == spi && status.destination == destination;
+  });
+  if (!still_used) {
+    in_userspace_.erase(id);
+  }
+  return deleted;
 }
 
 std::vector<EspSaStatus> OffloadBackend::ListSas() const {

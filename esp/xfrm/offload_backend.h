@@ -71,6 +71,8 @@ class OffloadBackend : public KernelSeam {
   Result<uint32_t> AllocateSpi(Ipv4Address source, Ipv4Address destination) override;
   Result<void> AddSa(EspSaConfig config) override;
   Result<void> DeleteSa(uint32_t spi, Ipv4Address destination) override;
+  Result<void> DeleteEncapsulatedSa(uint32_t spi, Ipv4Address destination,
+                                    uint16_t destination_port) override;
   std::vector<EspSaStatus> ListSas() const override;
 
   Result<Policy> AddPolicy(Policy policy) override;

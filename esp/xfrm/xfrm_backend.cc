@@ -165,8 +165,19 @@ Result<void> XfrmBackend::AddSa(EspSaConfig config) {
     return std::unexpected(request.error());
   }
   if (auto sent = requests_.RequestAndWipe(*request); !sent) {
-    return Fail(ErrorCode::kSystem, std::string(update ? "XFRM_MSG_UPDSA" : "XFRM_MSG_NEWSA") +
-                                        ": " + sent.error().detail);
+    const std::string operation = update ? "XFRM_MSG_UPDSA" : "XFRM_MSG_NEWSA";
+    if (requests_.last_errno() == EEXIST) {
+      // Two peers behind one NAT share its address and each chooses the
+      // SPI of the SA we send to it, so they can pick the same one.
+      const std::string detail =
+          operation + ": the kernel already has an ESP SA with SPI " + std::to_string(config.spi) +
+          " to " + config.destination.ToString() +
+          "; XFRM keys SAs by destination, SPI and protocol only, so a second peer behind the "
+          "same NAT that chose the same SPI cannot get a kernel SA (use --offload userspace)";
+      IPOP_LOG(kError) << detail;
+      return Fail(ErrorCode::kSystem, detail);
+    }
+    return Fail(ErrorCode::kSystem, operation + ": " + sent.error().detail);
   }
   larval_spis_.erase(larval_key);
 

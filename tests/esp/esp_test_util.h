@@ -3,19 +3,21 @@
 #ifndef IPOP_TESTS_ESP_ESP_TEST_UTIL_H_
 #define IPOP_TESTS_ESP_ESP_TEST_UTIL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <expected>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "base/bytes.h"
 #include "base/byte_reader.h"
+#include "base/bytes.h"
 #include "crypto/algorithms.h"
 #include "esp/esp_transport.h"
 #include "esp/ipv4_packet.h"
 #include "esp/sad.h"
 #include "esp/kernel_seam.h"
+#include "esp/policy.h"
 
 namespace ipop::esp::test {
 
@@ -125,6 +127,30 @@ std::expected<Bytes, DropReason> DecapsulateCopy(DecapsulateFunction decapsulate
     return std::unexpected(inner.error());
   }
   return Bytes(inner->begin(), inner->end());
+}
+
+// Builds an ICMP message of `type` whose rest-of-header word starts with
+// `identifier` (RFC 792 layout), with `body` after the 8-byte ICMP header.
+// The ICMP checksum is left as BuildIpv4Packet's filler.
+inline Bytes BuildIcmpPacket(const char* source, const char* destination, uint8_t type,
+                             uint16_t identifier, const Bytes& body = {}) {
+  Bytes packet = BuildIpv4Packet(source, destination, kIpProtocolIcmp, 8 + body.size());
+  MutableByteView icmp = MutableByteView(packet).subspan(kIpv4MinHeaderLength);
+  icmp[0] = static_cast<std::byte>(type);
+  icmp[1] = std::byte{0};
+  StoreU16(icmp.subspan(4, 2), identifier);
+  std::copy(body.begin(), body.end(), icmp.begin() + 8);
+  return packet;
+}
+
+// An ipsec policy for every address in `direction`.
+inline Policy MakeAnyPolicy(PolicyDirection direction) {
+  Policy policy;
+  policy.selector.source = {Address("0.0.0.0"), 0};
+  policy.selector.destination = {Address("0.0.0.0"), 0};
+  policy.direction = direction;
+  policy.action = PolicyAction::kIpsec;
+  return policy;
 }
 
 }  // namespace ipop::esp::test

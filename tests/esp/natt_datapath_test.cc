@@ -21,6 +21,7 @@ namespace {
 using test::Address;
 using test::BuildIpv4Packet;
 using test::kAlgorithms;
+using test::MakeAnyPolicy;
 using test::MakeSaConfig;
 
 constexpr uint32_t kSpiAToB = 0x0a0b0001;
@@ -29,15 +30,6 @@ constexpr const char* kAddressA = "10.0.0.2";
 constexpr const char* kAddressB = "192.0.2.2";
 constexpr const char* kNatAddress = "203.0.113.5";
 constexpr uint16_t kNatPort = 31000;
-
-Policy MakeAnyPolicy(PolicyDirection direction) {
-  Policy policy;
-  policy.selector.source = {Address("0.0.0.0"), 0};
-  policy.selector.destination = {Address("0.0.0.0"), 0};
-  policy.direction = direction;
-  policy.action = PolicyAction::kIpsec;
-  return policy;
-}
 
 // Checks the TCP or UDP checksum of `packet` over its own addresses with the
 // RFC 793 pseudo-header; written here apart from the code under test.

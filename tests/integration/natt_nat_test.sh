@@ -4,18 +4,34 @@
 #
 #   PREFIX-a  10.1.0.2 --+                                   PREFIX-c
 #   PREFIX-a2 10.1.0.3 --+-- bridge -- 10.1.0.1 [PREFIX-nat] 10.2.0.1 ---- 10.2.0.10
-#   (two-peers only)        PREFIX-in   masquerade out of PREFIX-ou      ipop-espd
+#   (two-peers only)        PREFIX-br   masquerade out of PREFIX-ou      ipop-espd
 #                                       tcpdump on PREFIX-ou
 #
+# same-address puts both nodes on 10.1.0.2, each on its own link:
+#
+#   PREFIX-a  10.1.0.2 ---- PREFIX-pa  10.1.0.1 [PREFIX-nat] 10.2.0.1 ---- 10.2.0.10
+#   PREFIX-a2 10.1.0.2 ---- PREFIX-pa2 10.1.0.1   zone 1, mark 1 / zone 2, mark 2
+#
+# There the NAT keeps the two nodes' connections apart with conntrack zones
+# that apply to the original direction only ("ct original zone set"), so
+# both nodes' identical tuples get separate entries while replies from
+# outside are looked up by their (unique) NATed tuple. A conntrack mark per
+# inside link, copied to the replies, selects a routing table that reaches
+# 10.1.0.0/24 through that link.
+#
 # Topologies (--topology):
-#   one-peer   node a behind the NAT pings c and sends a few MB over TCP.
-#   two-peers  nodes a and a2, both behind the NAT with their own private
-#              addresses, each negotiate with c. Then each pings and sends
-#              data, one after the other, because c sends to the NAT's
-#              address with the newest SA (docs/LIMITATIONS.md).
-#   remap      like one-peer, but while a ping runs the NAT's conntrack
-#              entries are flushed and its masquerade port range changed,
-#              so a's UDP 4500 mapping moves to a new public port.
+#   one-peer      node a behind the NAT pings c and sends a few MB over TCP.
+#   two-peers     nodes a and a2, both behind the NAT with their own private
+#                 addresses, negotiate with c, ping it and exchange a few MB
+#                 with it over TCP in both directions, all at the same time.
+#   same-address  like two-peers, but both nodes have the same private
+#                 address. Their pings use different ICMP identifiers and
+#                 their TCP connections different source ports. To c both
+#                 nodes have the NAT's address, so two identical inner
+#                 flows would be one flow to c's own stack.
+#   remap         like one-peer, but while a ping runs the NAT's conntrack
+#                 entries are flushed and its masquerade port range changed,
+#                 so a's UDP 4500 mapping moves to a new public port.
 #
 # Policies name the addresses each node sees. In transport mode the SA runs
 # between the ISAKMP endpoints, so a node behind the NAT protects
@@ -27,7 +43,7 @@
 # NAT: no encrypted IKE on UDP 500 (IKE floats at Main Mode message 5), ESP
 # in UDP 4500, and nothing but UDP 500 and 4500 between the NAT and c.
 #
-# Usage: natt_nat_test.sh BIN_DIR [--topology one-peer|two-peers|remap]
+# Usage: natt_nat_test.sh BIN_DIR [--topology one-peer|two-peers|same-address|remap]
 #                         [--prefix NAME] [--keep]
 # Exits 77 (skipped) without root or without nft.
 set -euo pipefail
@@ -47,7 +63,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$topology" in
-  one-peer|two-peers|remap) ;;
+  one-peer|two-peers|same-address|remap) ;;
   *) echo "natt_nat_test: unknown topology $topology" >&2; exit 2 ;;
 esac
 
@@ -76,8 +92,11 @@ readonly nat_inside="10.1.0.1" nat_outside="10.2.0.1" address_c="10.2.0.10"
 readonly transfer_port=5001 transfer_bytes=$((4 * 1024 * 1024))
 declare -A address=([a]="10.1.0.2" [a2]="10.1.0.3" [c]="$address_c")
 inside_nodes=(a)
-if [ "$topology" = "two-peers" ]; then
+if [ "$topology" = "two-peers" ] || [ "$topology" = "same-address" ]; then
   inside_nodes=(a a2)
+fi
+if [ "$topology" = "same-address" ]; then
+  address[a2]="${address[a]}"
 fi
 all_nodes=("${inside_nodes[@]}" c)
 
@@ -129,14 +148,32 @@ for node in "${all_nodes[@]}" nat; do
   ip netns add "$ns"
   ip -n "$ns" link set lo up
 done
-# Inside: a bridge in the NAT namespace joins the private nodes.
-ip -n "$ns_nat" link add "$prefix-br" type bridge
-ip -n "$ns_nat" link set "$prefix-br" up
-ip -n "$ns_nat" addr add "$nat_inside/24" dev "$prefix-br"
+if [ "$topology" = "same-address" ]; then
+  # Inside: one link per node, each with the same subnet. The routes to
+  # 10.1.0.0/24 live in one table per link, chosen by the packet mark.
+  link_number=0
+  for node in "${inside_nodes[@]}"; do
+    link_number=$((link_number + 1))
+    ip -n "$ns_nat" link add "$prefix-p$node" type veth peer name "$prefix-e$node" netns "$(ns_of "$node")"
+    ip -n "$ns_nat" addr add "$nat_inside/24" dev "$prefix-p$node" noprefixroute
+    ip -n "$ns_nat" link set "$prefix-p$node" up
+    ip -n "$ns_nat" route add 10.1.0.0/24 dev "$prefix-p$node" table $((100 + link_number))
+    ip -n "$ns_nat" rule add fwmark "$link_number" lookup $((100 + link_number))
+  done
+  ip netns exec "$ns_nat" sysctl -qw net.ipv4.conf.all.rp_filter=0
+  ip netns exec "$ns_nat" sysctl -qw net.ipv4.conf.default.rp_filter=0
+else
+  # Inside: a bridge in the NAT namespace joins the private nodes.
+  ip -n "$ns_nat" link add "$prefix-br" type bridge
+  ip -n "$ns_nat" link set "$prefix-br" up
+  ip -n "$ns_nat" addr add "$nat_inside/24" dev "$prefix-br"
+  for node in "${inside_nodes[@]}"; do
+    ip -n "$ns_nat" link add "$prefix-p$node" type veth peer name "$prefix-e$node" netns "$(ns_of "$node")"
+    ip -n "$ns_nat" link set "$prefix-p$node" master "$prefix-br" up
+  done
+fi
 for node in "${inside_nodes[@]}"; do
   ns="$(ns_of "$node")"
-  ip -n "$ns_nat" link add "$prefix-p$node" type veth peer name "$prefix-e$node" netns "$ns"
-  ip -n "$ns_nat" link set "$prefix-p$node" master "$prefix-br" up
   ip -n "$ns" addr add "${address[$node]}/24" dev "$prefix-e$node"
   ip -n "$ns" link set "$prefix-e$node" up
   ip -n "$ns" route add default via "$nat_inside"
@@ -152,7 +189,9 @@ ip netns exec "$ns_nat" sysctl -qw net.ipv4.ip_forward=1
 # Masquerade with an explicit port range, so that the remap topology can
 # move the mapping by changing it.
 nat_rule() {
-  ip netns exec "$ns_nat" nft flush ruleset
+  if ip netns exec "$ns_nat" nft list table ip nat >/dev/null 2>&1; then
+    ip netns exec "$ns_nat" nft delete table ip nat
+  fi
   ip netns exec "$ns_nat" nft -f - <<NFT
 table ip nat {
   chain postrouting {
@@ -164,6 +203,23 @@ table ip nat {
 NFT
 }
 nat_rule 20000-29999
+if [ "$topology" = "same-address" ]; then
+  ip netns exec "$ns_nat" nft -f - <<NFT
+table ip zones {
+  chain raw_prerouting {
+    type filter hook prerouting priority raw;
+    iifname "$prefix-pa" ct original zone set 1
+    iifname "$prefix-pa2" ct original zone set 2
+  }
+  chain mangle_prerouting {
+    type filter hook prerouting priority mangle;
+    iifname "$prefix-pa" ct mark set 1
+    iifname "$prefix-pa2" ct mark set 2
+    iifname "$prefix-ou" meta mark set ct mark
+  }
+}
+NFT
+fi
 
 # --- Certificates and configuration ---------------------------------------------
 
@@ -293,13 +349,130 @@ PY
   [ "$sent" = "$received" ] || fail "SHA-256 of node $node's transfer differs"
 }
 
-for node in "${inside_nodes[@]}"; do
-  step "Ping ${address[$node]} -> $address_c through the NAT"
-  ip netns exec "$(ns_of "$node")" ping -n -c 3 -i 0.5 -w 30 "$address_c" | sed "s/^/  /" ||
-    fail "ping from node $node got no 3 replies within 30 s"
-  step "Sending $transfer_bytes bytes over TCP from node $node"
-  transfer "$node"
-done
+# Both ends of a full-duplex TCP exchange: each end sends its file while it
+# receives the other end's file until EOF. "server" listens and accepts one
+# connection; "client" connects from a fixed source port.
+cat >"$work/exchange.py" <<'PY'
+import socket, sys, threading
+role, address, port, local_port, send_path, receive_path = sys.argv[1:7]
+if role == "server":
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((address, int(port)))
+    listener.listen(1)
+    print("listening", flush=True)
+    connection, peer = listener.accept()
+    print("accepted", peer, flush=True)
+else:
+    connection = socket.create_connection((address, int(port)), timeout=60,
+                                          source_address=("", int(local_port)))
+connection.settimeout(60)
+
+def send():
+    with open(send_path, "rb") as data:
+        while chunk := data.read(65536):
+            connection.sendall(chunk)
+    connection.shutdown(socket.SHUT_WR)
+
+sender = threading.Thread(target=send)
+sender.start()
+with open(receive_path, "wb") as out:
+    while chunk := connection.recv(65536):
+        out.write(chunk)
+sender.join()
+connection.close()
+print("done", flush=True)
+PY
+
+# Starts a ping from every inside node at once, each with its own ICMP
+# identifier, then checks that each node got its replies.
+concurrent_pings() {
+  local node identifier=4000 count=20
+  declare -A ping_pid
+  for node in "${inside_nodes[@]}"; do
+    identifier=$((identifier + 1))
+    ip netns exec "$(ns_of "$node")" ping -n -c "$count" -i 0.2 -w 40 -e "$identifier" "$address_c" \
+      >"$work/$node/ping.log" 2>&1 &
+    ping_pid[$node]=$!
+    pids+=($!)
+  done
+  for node in "${inside_nodes[@]}"; do
+    wait "${ping_pid[$node]}" || true
+    tail -n 2 "$work/$node/ping.log" | sed "s/^/  node $node: /"
+    # The first requests wait while the SAs are negotiated; later ones must
+    # all come back, and the last one must.
+    local received
+    received="$(grep -c "bytes from" "$work/$node/ping.log" || true)"
+    [ "$received" -ge $((count - 4)) ] || fail "node $node got only $received of $count ping replies"
+    grep -q "icmp_seq=$count " "$work/$node/ping.log" || fail "node $node got no reply to its last ping"
+  done
+}
+
+# Runs a full-duplex TCP exchange of $transfer_bytes each way between every
+# inside node and c at once: node a on port 5001 from source port 41001,
+# node a2 on 5002 from 41002. c sends each node its own random file, so a
+# reply that reached the wrong node would break the checksum or the
+# connection.
+concurrent_transfers() {
+  local node number=0
+  declare -A server_pid client_pid
+  for node in "${inside_nodes[@]}"; do
+    number=$((number + 1))
+    head -c "$transfer_bytes" /dev/urandom >"$work/$node/up.bin"
+    head -c "$transfer_bytes" /dev/urandom >"$work/$node/down.bin"
+    ip netns exec "$ns_c" timeout 180 python3 "$work/exchange.py" server "$address_c" \
+      $((transfer_port + number - 1)) 0 "$work/$node/down.bin" "$work/$node/up.received" \
+      >"$work/$node/server.log" 2>&1 &
+    server_pid[$node]=$!
+    pids+=($!)
+  done
+
+  for node in "${inside_nodes[@]}"; do
+    for _ in $(seq 50); do
+      grep -q listening "$work/$node/server.log" 2>/dev/null && break
+      sleep 0.1
+    done
+  done
+
+  number=0
+  for node in "${inside_nodes[@]}"; do
+    number=$((number + 1))
+    ip netns exec "$(ns_of "$node")" timeout 180 python3 "$work/exchange.py" client "$address_c" \
+      $((transfer_port + number - 1)) $((41000 + number)) "$work/$node/up.bin" \
+      "$work/$node/down.received" >"$work/$node/client.log" 2>&1 &
+    client_pid[$node]=$!
+    pids+=($!)
+  done
+
+  for node in "${inside_nodes[@]}"; do
+    wait "${client_pid[$node]}" || fail "TCP client on node $node failed: $(cat "$work/$node/client.log")"
+    wait "${server_pid[$node]}" || fail "TCP server for node $node failed: $(cat "$work/$node/server.log")"
+  done
+
+  for node in "${inside_nodes[@]}"; do
+    sed -n "s/^accepted/  c accepted node $node's connection from/p" "$work/$node/server.log"
+    local direction sent received
+    for direction in up down; do
+      sent="$(sha256sum <"$work/$node/$direction.bin" | cut -d' ' -f1)"
+      received="$(sha256sum <"$work/$node/$direction.received" | cut -d' ' -f1)"
+      echo "  node $node $direction: sent sha256 $sent, received $received"
+      [ "$sent" = "$received" ] || fail "SHA-256 of node $node's $direction transfer differs"
+    done
+  done
+}
+
+if [ "${#inside_nodes[@]}" -gt 1 ]; then
+  step "Pinging $address_c from ${inside_nodes[*]} at the same time"
+  concurrent_pings
+  step "Exchanging $transfer_bytes bytes each way over TCP between c and ${inside_nodes[*]} at the same time"
+  concurrent_transfers
+else
+  step "Ping ${address[a]} -> $address_c through the NAT"
+  ip netns exec "$(ns_of a)" ping -n -c 3 -i 0.5 -w 30 "$address_c" | sed "s/^/  /" ||
+    fail "ping from node a got no 3 replies within 30 s"
+  step "Sending $transfer_bytes bytes over TCP from node a"
+  transfer a
+fi
 
 if [ "$topology" = "remap" ]; then
   step "Changing the NAT mapping while a ping runs"
