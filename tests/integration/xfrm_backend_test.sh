@@ -6,7 +6,9 @@
 #      the kernel, as `ip xfrm policy` and `ip xfrm state` show;
 #   3. an ACQUIRE raised by the kernel for a policy without a state reaches
 #      the backend's handler;
-#   4. a keyed NEWSA request is wiped after sending;
+#   4. a keyed NEWSA request is wiped after sending, and on a kernel with
+#      ESP a second SA with the same SPI and destination (two peers behind
+#      one NAT) is rejected with an error that names the cause;
 #   5. ipop-espd --offload auto logs the probe result and, on a kernel
 #      without ESP, carries the SAs in userspace (`ipop-esp sa` backend column);
 #   6. ipop-espd --offload kernel installs kernel policies, and a packet that
@@ -146,6 +148,16 @@ step "Sending a keyed XFRM_MSG_NEWSA"
 wipe="$(at_a "$tool" wipe "$address_a" "$address_b")" || fail "keys stayed in the request: $wipe"
 echo "$wipe" | sed "s/^/  /"
 flush_xfrm
+
+if [ "$kernel_has_esp" -eq 1 ]; then
+  step "Adding two ESP-in-UDP SAs with the same SPI and destination"
+  duplicate="$(at_a "$tool" duplicate-spi "$address_a" "$address_b")" ||
+    fail "the second SA with the same SPI was not rejected with the EEXIST explanation: $duplicate"
+  echo "$duplicate" | sed "s/^/  /"
+  flush_xfrm
+else
+  step "Skipping the duplicate SPI check: the kernel has no ESP"
+fi
 
 # --- 5 and 6. The daemon ------------------------------------------------------------
 

@@ -13,6 +13,10 @@
 //   xfrm_backend_tool wipe LOCAL PEER
 //       sends a keyed XFRM_MSG_NEWSA and checks that the request buffer no
 //       longer contains the keys afterwards
+//   xfrm_backend_tool duplicate-spi LOCAL PEER
+//       adds two ESP-in-UDP SAs LOCAL -> PEER with the same SPI and UDP
+//       destination ports 31000 and 31001, as for two peers behind one NAT,
+//       and checks that the kernel rejects the second with a clear error
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -43,7 +47,7 @@ constexpr uint16_t kDiscardPort = 9;  // RFC 863
 constexpr int kAcquireTimeoutMs = 5000;
 
 int Usage() {
-  std::cerr << "usage: xfrm_backend_tool probe | install|acquire|wipe LOCAL PEER\n";
+  std::cerr << "usage: xfrm_backend_tool probe | install|acquire|wipe|duplicate-spi LOCAL PEER\n";
   return kExitUsage;
 }
 
@@ -201,6 +205,41 @@ int RunWipe(Ipv4Address local, Ipv4Address peer) {
   return cipher_key_left || integrity_key_left ? 1 : 0;
 }
 
+// Returns 0 when the kernel accepts the first SA and rejects the second with
+// the backend's EEXIST explanation, 1 otherwise.
+int RunDuplicateSpi(Ipv4Address local, Ipv4Address peer) {
+  auto backend = OpenBackend();
+  if (!backend) {
+    return 1;
+  }
+  auto make_config = [&](uint16_t destination_port) {
+    esp::EspSaConfig config;
+    config.spi = 0x2000;
+    config.source = local;
+    config.destination = peer;
+    config.cipher = ipop::crypto::EspCipher::kAesCbc;
+    config.aes_key_bits = 128;
+    config.integrity = ipop::crypto::EspIntegrity::kHmacSha1_96;
+    config.cipher_key = ipop::crypto::SecretBytes(16);
+    config.integrity_key = ipop::crypto::SecretBytes(20);
+    config.encapsulation = esp::UdpEncapsulation{4500, destination_port};
+    return config;
+  };
+
+  auto first = backend->AddSa(make_config(31000));
+  std::cout << "first: " << (first ? "accepted" : first.error().detail) << "\n";
+  if (!first) {
+    return 1;
+  }
+  auto second = backend->AddSa(make_config(31001));
+  std::cout << "second: " << (second ? "accepted" : second.error().detail) << "\n";
+  (void)backend->DeleteSa(0x2000, peer);
+  const bool explained =
+      !second && second.error().detail.find("XFRM keys SAs by destination, SPI and protocol") !=
+                     std::string::npos;
+  return explained ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -225,6 +264,9 @@ int main(int argc, char** argv) {
   }
   if (command == "wipe") {
     return RunWipe(*local, *peer);
+  }
+  if (command == "duplicate-spi") {
+    return RunDuplicateSpi(*local, *peer);
   }
   return Usage();
 }
