@@ -228,7 +228,7 @@ IKEv1 and userspace ESP daemon that reads racoon.conf and setkey scripts.
   -d, --debug          log at DEBUG level; -dd logs at DEBUG2
   -v, --verbose        log at DEBUG level
       --tun NAME       TUN device name, at most 15 characters (default ipopesp0)
-      --mtu BYTES      TUN device MTU (default 1435: 1500 minus the largest
+      --mtu BYTES      TUN device MTU (default 1419: 1500 minus the largest
                        ESP and NAT-T overhead)
       --table N        routing table for protected ranges (default 50)
       --fwmark N       socket mark that bypasses that table (default 50)

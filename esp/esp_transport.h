@@ -14,7 +14,7 @@
 // ParseEspPacket still rejects a fragment.
 //
 // MTU: transport mode adds EspOverhead bytes and no IP header. A TUN MTU of
-// the link MTU minus kMaxEspTransportOverhead (57 bytes: 1443 on a 1500-byte
+// the link MTU minus kMaxEspTransportOverhead (73 bytes: 1427 on a 1500-byte
 // link) makes every packet the kernel routes into the TUN fit the link once
 // encapsulated. Datagrams larger than the TUN MTU reach us as fragments and
 // are dropped (DropReason::kFragment).
@@ -37,23 +37,23 @@ inline constexpr size_t kEspHeaderLength = 8;
 // RFC 4303 §2.4: pad length and next header.
 inline constexpr size_t kEspTrailerLength = 2;
 // The largest IV (AES-CBC, RFC 3602), cipher block (AES) and ICV
-// (HMAC-SHA-256-128, RFC 4868; GCM-16, RFC 4106) this build supports.
+// (HMAC-SHA-512-256, RFC 4868 §2.1) this build supports.
 inline constexpr size_t kMaxEspIvLength = 16;
 inline constexpr size_t kMaxEspBlockSize = 16;
-inline constexpr size_t kMaxEspIcvLength = 16;
+inline constexpr size_t kMaxEspIcvLength = 32;
 // ESP header + IV + at most block-1 padding bytes + trailer + ICV.
 inline constexpr size_t kMaxEspTransportOverhead = kEspHeaderLength + kMaxEspIvLength +
                                                    (kMaxEspBlockSize - 1) + kEspTrailerLength +
                                                    kMaxEspIcvLength;
 
 // Returns the TUN MTU that leaves room for the worst-case ESP overhead on a
-// link of `link_mtu` bytes (1443 for 1500).
+// link of `link_mtu` bytes (1427 for 1500).
 constexpr size_t TunMtuForLinkMtu(size_t link_mtu) {
   return link_mtu > kMaxEspTransportOverhead + kIpv4MinHeaderLength
              ? link_mtu - kMaxEspTransportOverhead
              : kIpv4MinHeaderLength;
 }
-static_assert(TunMtuForLinkMtu(1500) == 1443);
+static_assert(TunMtuForLinkMtu(1500) == 1427);
 
 // Returns how many bytes transport mode adds to an upper-layer payload of
 // `payload_length` bytes under `crypto`.

@@ -10,7 +10,7 @@
 // §3.3.4), because the inner packet travels whole.
 //
 // MTU: tunnel mode adds the outer header to the transport-mode overhead,
-// kMaxEspTunnelOverhead bytes in the worst case (77).
+// kMaxEspTunnelOverhead bytes in the worst case (93).
 #ifndef IPOP_ESP_ESP_TUNNEL_H_
 #define IPOP_ESP_ESP_TUNNEL_H_
 

@@ -28,8 +28,8 @@ TEST(DaemonOptions, DefaultsWithoutArguments) {
 
 TEST(DaemonOptions, TunMtuLeavesRoomForEsp) {
   // 1500 minus SPI and sequence number 8, IV 16, padding 15, pad length and
-  // next header 2, ICV 16, and the NAT-T UDP header 8.
-  EXPECT_EQ(kDefaultTunMtu, 1500U - 8 - 16 - 15 - 2 - 16 - 8);
+  // next header 2, ICV 32 (HMAC-SHA-512-256), and the NAT-T UDP header 8.
+  EXPECT_EQ(kDefaultTunMtu, 1500U - 8 - 16 - 15 - 2 - 32 - 8);
 }
 
 TEST(DaemonOptions, RacoonStyleFlags) {

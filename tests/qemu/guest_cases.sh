@@ -275,6 +275,19 @@ check_sha256_96_sas() {
   check_capture
 }
 
+# Node a (kernel) must install both XFRM states as hmac(sha512) truncated to
+# 256 bits (RFC 4868 §2.1), and both daemons must report HMAC-SHA2-512-256.
+check_sha512_sas() {
+  ip -n ipqemu-a xfrm state >/tmp/xfrm-a.txt
+  grep "auth-trunc" /tmp/xfrm-a.txt | sed 's/0x[0-9a-f]*/KEY/; s/^/  node a XFRM: /'
+  icv_256_states="$(grep -c "auth-trunc hmac(sha512) 0x[0-9a-f]* 256\$" /tmp/xfrm-a.txt || true)"
+  [ "$icv_256_states" -eq 2 ] || fail "node a has $icv_256_states XFRM states with hmac(sha512) truncated to 256 bits, expected 2"
+  for node in a b; do
+    grep -q "HMAC-SHA2-512-256" "/tmp/sa-$node.txt" || fail "node $node reports no HMAC-SHA2-512-256 SA"
+  done
+  check_capture
+}
+
 # Node a (kernel) must install both XFRM states with UDP encapsulation on
 # port 4500 (XFRMA_ENCAP), and both nodes must report encapsulated SAs.
 check_udp_encapsulated_sas() {
@@ -497,6 +510,8 @@ run_all_cases() {
   done
   run_selected_case daemons_kernel_userspace_aes-sha256-96 \
     case_daemons aes-sha256-96 kernel userspace check_sha256_96_sas
+  run_selected_case daemons_kernel_userspace_aes-sha512 \
+    case_daemons aes-sha512 kernel userspace check_sha512_sas
   run_selected_case daemons_kernel_userspace_natt \
     case_daemons aes-sha256-natt kernel userspace check_udp_encapsulated_sas
   run_selected_case charon_initiator_3des-sha1 case_charon 3des-sha1 initiator

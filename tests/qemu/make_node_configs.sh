@@ -20,6 +20,7 @@ declare -A proposals=(
   [3des-sha1]="encryption_algorithm 3des; authentication_algorithm hmac_sha1;"
   [aes-sha256]="encryption_algorithm aes 128; authentication_algorithm hmac_sha256;"
   [aes-sha256-96]="encryption_algorithm aes 128; authentication_algorithm hmac_sha256_96;"
+  [aes-sha512]="encryption_algorithm aes 256; authentication_algorithm hmac_sha512;"
   [aes-gcm]="encryption_algorithm aes_gcm_16 128; authentication_algorithm non_auth;"
 )
 

@@ -51,7 +51,8 @@ readonly kernel_metapackage="linux-image-cloud-amd64"
 # Modules the guest loads at boot, in this order; modprobe --show-depends
 # adds what each one needs. The crypto modules provide the algorithms the
 # tests use: cbc(des3_ede), hmac(sha1) and hmac(sha256) (sha1, sha256, hmac
-# and cbc are built in), and rfc4106(gcm(aes)). The IV generators seqiv and
+# and cbc are built in), hmac(sha512) (sha512_generic, a module in this
+# kernel), and rfc4106(gcm(aes)). The IV generators seqiv and
 # echainiv need the default RNG, which is drbg seeded by jitterentropy_rng;
 # without them adding an SA fails with "unable to initialize cryptographic
 # operations". jitterentropy_rng in this kernel requests sha3-256 from the
@@ -60,7 +61,7 @@ readonly kernel_metapackage="linux-image-cloud-amd64"
 readonly guest_modules=(
   veth tun bridge
   xfrm_user af_key esp4
-  authenc des_generic des3_ede_x86_64
+  authenc des_generic des3_ede_x86_64 sha512_generic
   gcm ghash_generic ctr seqiv echainiv
   sha3_generic jitterentropy_rng drbg
 )
