@@ -430,6 +430,10 @@ void IkeService::Engine::HandleDatagram(const Endpoint& local, const Endpoint& r
     HandleFragment(local, remote, datagram);
     return;
   }
+  HandleMessage(local, remote, datagram);
+}
+
+void IkeService::Engine::HandleMessage(const Endpoint& local, const Endpoint& remote, ByteView datagram) {
   auto message = ParseMessage(datagram);
   if (!message) {
     Drop("malformed message", remote, ToString(message.error()));

@@ -53,6 +53,9 @@ class IkeService::Engine {
 
  private:
   // ---- engine.cc: table, dispatch, sending, timers ----
+  // Parses a whole ISAKMP message, received in one datagram or reassembled
+  // from fragments, and dispatches it by exchange type.
+  void HandleMessage(const Endpoint& local, const Endpoint& remote, ByteView datagram);
   IsakmpSa* FindSa(const Cookie& cookie_i);
   IsakmpSa* FindSaById(uint64_t id);
   IsakmpSa* FindEstablishedSa(Ipv4Address peer);
@@ -114,8 +117,9 @@ class IkeService::Engine {
   // Counts a failed step as a drop, or keeps `datagram` for duplicate
   // detection after a successful one.
   void FinishPhase1Step(IsakmpSa& sa, const Result<void>& handled, const Endpoint& remote, ByteView datagram);
-  // Returns the remote section that lets `remote` start a phase 1 in `mode`
-  // as initiator, unless the half-open responder SAs are at their limit.
+  // Returns the remote section under which we answer a phase 1 in `mode`
+  // that `remote` starts. Fails when no section allows that mode for the
+  // peer or the half-open responder SAs are at their limit.
   Result<const config::RemoteConfig*> AdmitResponder(const Endpoint& remote, config::ExchangeMode mode);
   void ReadVendorIds(IsakmpSa& sa, const Message& message);
   void AddVendorIds(MessageBuilder& builder, const config::RemoteConfig& remote_config);

@@ -64,7 +64,7 @@ void IkeService::Engine::HandleFragment(const Endpoint& local, const Endpoint& r
   }
   ++counters_.fragmented_messages_received;
   IPOP_LOG(kDebug) << "reassembled a " << added.message.size() << "-byte message from " << remote.ToString();
-  HandleDatagram(local, remote, added.message);
+  HandleMessage(local, remote, added.message);
 }
 
 std::vector<Bytes> IkeService::Engine::FragmentsFor(const IsakmpSa& sa, ByteView bytes) {
