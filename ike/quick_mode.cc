@@ -162,15 +162,14 @@ void IkeService::Engine::StartQuickMode(IsakmpSa& sa, const esp::AcquireRequest&
   std::optional<TunnelSelectors> tunnel;
   uint32_t inbound_policy_id = 0;
   if (policy && policy->mode == esp::IpsecMode::kTunnel) {
-    tunnel = SelectorsOfPolicy(*policy);
-    auto matched = MatchTunnelPolicies(policies, *tunnel);
-    if (!matched) {
-      IPOP_LOG(kError) << "phase2 negotiation failed: " << matched.error().detail << ". "
-                       << sa.remote.ToString();
+    auto prepared = PrepareInitiatorTunnel(policies, *policy, sa.local.address, sa.remote.address);
+    if (!prepared) {
+      IPOP_LOG(kError) << "phase2 negotiation failed: " << prepared.error().detail << ". " << sa.remote.ToString();
       ++counters_.phase2_failed;
       return;
     }
-    inbound_policy_id = matched->inbound_policy_id;
+    tunnel = prepared->selectors;
+    inbound_policy_id = prepared->policies.inbound_policy_id;
   } else {
     inbound_policy_id =
         FindPolicyId(kernel_, esp::PolicyDirection::kIn, sa.remote.address, sa.local.address);

@@ -91,6 +91,25 @@ Result<TunnelPolicies> MatchTunnelPolicies(const std::vector<esp::Policy>& polic
               kNotifyInvalidIdInformation);
 }
 
+Result<InitiatorTunnel> PrepareInitiatorTunnel(const std::vector<esp::Policy>& policies,
+                                               const esp::Policy& policy, Ipv4Address local,
+                                               Ipv4Address remote) {
+  const TunnelSelectors selectors = SelectorsOfPolicy(policy);
+  if (selectors.local_gateway != local || selectors.remote_gateway != remote) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the tunnel policy " + policy.origin + " runs from " +
+                    selectors.local_gateway.ToString() + " to " +
+                    selectors.remote_gateway.ToString() + ", but IKE runs from " +
+                    local.ToString() + " to " + remote.ToString() +
+                    "; list the tunnel source in `listen isakmp`");
+  }
+  auto matched = MatchTunnelPolicies(policies, selectors);
+  if (!matched) {
+    return std::unexpected(matched.error());
+  }
+  return InitiatorTunnel{.selectors = selectors, .policies = *matched};
+}
+
 esp::AcquireRequest AcquireTowardsGateway(const std::vector<esp::Policy>& policies,
                                           const esp::AcquireRequest& request) {
   const std::optional<esp::Policy> policy = FindPolicy(policies, request.policy_id);

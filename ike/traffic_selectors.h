@@ -51,6 +51,21 @@ TunnelSelectors SelectorsOfPolicy(const esp::Policy& policy);
 Result<TunnelPolicies> MatchTunnelPolicies(const std::vector<esp::Policy>& policies,
                                            const TunnelSelectors& selectors);
 
+// The selectors and policies of an initiator's tunnel-mode Quick Mode.
+struct InitiatorTunnel {
+  TunnelSelectors selectors;
+  TunnelPolicies policies;
+};
+
+// Prepares the Quick Mode that the tunnel-mode `out` policy `policy`
+// requested over an ISAKMP SA from `local` to `remote`. Fails when the
+// policy's tunnel endpoints are not those two addresses, because the ESP
+// SAs run between the ISAKMP addresses and the datapath finds them by the
+// policy's endpoints, and when MatchTunnelPolicies fails.
+Result<InitiatorTunnel> PrepareInitiatorTunnel(const std::vector<esp::Policy>& policies,
+                                               const esp::Policy& policy, Ipv4Address local,
+                                               Ipv4Address remote);
+
 // Returns `request` with the tunnel endpoints of its policy as source and
 // destination when that policy is a tunnel-mode one, so that IKE talks to
 // the peer gateway rather than to the inner packet's destination. Other

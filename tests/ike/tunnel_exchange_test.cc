@@ -162,6 +162,28 @@ TEST(TrafficSelectors, GatewaysMustMatch) {
   EXPECT_EQ(other_gateway.error().notify, kNotifyInvalidIdInformation);
 }
 
+TEST(TrafficSelectors, InitiatorNeedsIsakmpAddresses) {
+  std::vector<esp::Policy> policies = {
+      TunnelPolicy(esp::PolicyDirection::kOut, "10.1.0.0", "10.2.0.0", "192.0.2.1", "192.0.2.2"),
+      TunnelPolicy(esp::PolicyDirection::kIn, "10.2.0.0", "10.1.0.0", "192.0.2.2", "192.0.2.1")};
+  policies[0].id = 1;
+  policies[0].origin = "gateway.conf:1";
+  policies[1].id = 2;
+
+  auto prepared = PrepareInitiatorTunnel(policies, policies[0], Address("192.0.2.1"), Address("192.0.2.2"));
+  ASSERT_TRUE(prepared.has_value()) << ToString(prepared.error());
+  EXPECT_EQ(prepared->selectors.local, (Ipv4Prefix{Address("10.1.0.0"), 16}));
+  EXPECT_EQ(prepared->selectors.remote, (Ipv4Prefix{Address("10.2.0.0"), 16}));
+  EXPECT_EQ(prepared->policies.inbound_policy_id, 2u);
+
+  // IKE from another local address than the policy's tunnel source.
+  auto other_local = PrepareInitiatorTunnel(policies, policies[0], Address("192.0.2.9"), Address("192.0.2.2"));
+  ASSERT_FALSE(other_local.has_value());
+  EXPECT_NE(other_local.error().detail.find("gateway.conf:1 runs from 192.0.2.1 to 192.0.2.2"),
+            std::string::npos)
+      << other_local.error().detail;
+}
+
 // Builds a Quick Mode message 2 body with the given IDs, as the initiator
 // has it after decryption.
 Message ReplyWithIds(const std::vector<IdentificationPayload>& ids) {
