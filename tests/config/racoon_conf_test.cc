@@ -346,6 +346,33 @@ TEST(RacoonConfTest, Sha2AndLargeGroupKeywords) {
   }
 }
 
+// The 96-bit HMAC-SHA2-256 ICV for one racoon-on-Linux peer, the RFC 4868
+// length for every other peer: a sainfo per peer address wins over
+// `sainfo anonymous` for transport-mode SAs, whose IDs are the addresses.
+TEST(RacoonConfTest, TruncatedSha256ForOnePeer) {
+  const std::string text =
+      ReplaceAll(kIpopConf, "authentication_algorithm hmac_sha1;",
+                 "authentication_algorithm hmac_sha256;") +
+      "sainfo address 192.168.1.100 any address 192.168.1.7 any {\n"
+      "  encryption_algorithm 3des;\n"
+      "  authentication_algorithm hmac_sha256_96;\n"
+      "}\n";
+  const RuntimeConfig config =
+      ParseRacoonConfText(text, "ipop.conf", LoadOptions{.check_files = false});
+  const Ipv4Prefix local{*Ipv4Address::Parse("192.168.1.100"), 32};
+  const Ipv4Prefix racoon_peer{*Ipv4Address::Parse("192.168.1.7"), 32};
+  const Ipv4Prefix other_peer{*Ipv4Address::Parse("192.168.1.8"), 32};
+
+  const SainfoConfig* racoon_sainfo = config.FindSainfo(local, racoon_peer);
+  ASSERT_NE(racoon_sainfo, nullptr);
+  EXPECT_EQ(racoon_sainfo->integrities,
+            std::vector<crypto::EspIntegrity>{crypto::EspIntegrity::kHmacSha256_96});
+  const SainfoConfig* other_sainfo = config.FindSainfo(local, other_peer);
+  ASSERT_NE(other_sainfo, nullptr);
+  EXPECT_EQ(other_sainfo->integrities,
+            std::vector<crypto::EspIntegrity>{crypto::EspIntegrity::kHmacSha256_128});
+}
+
 TEST(RacoonConfTest, Sha2IntegrityKeywords) {
   const std::string text =
       ReplaceAll(kIpopConf, "authentication_algorithm hmac_sha1;",
