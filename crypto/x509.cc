@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <cerrno>
 #include <cstring>
@@ -100,6 +101,38 @@ Result<Certificate> Certificate::LoadPemFile(const std::string& path) {
   return Certificate(std::move(state));
 }
 
+Result<std::vector<Certificate>> Certificate::LoadPemBundle(const std::string& path) {
+  Result<BioPtr> bio = OpenFile(path);
+  if (!bio) {
+    return std::unexpected(bio.error());
+  }
+  std::vector<Certificate> certificates;
+  while (true) {
+    X509Ptr cert(PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr));
+    if (cert == nullptr) {
+      break;
+    }
+    auto state = std::make_shared<State>();
+    state->cert = std::move(cert);
+    certificates.push_back(Certificate(std::move(state)));
+  }
+  // PEM_read_bio_X509 ends with "no start line" once the file is used up;
+  // any other error means a block that does not parse.
+  const unsigned long error = ERR_peek_last_error();
+  if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE) {
+    ERR_clear_error();
+  } else if (error != 0) {
+    return Fail(ErrorCode::kMalformed,
+                internal::OpenSslError((path + ": certificate " + std::to_string(certificates.size() + 1) +
+                                        " could not be read")
+                                           .c_str()));
+  }
+  if (certificates.empty()) {
+    return Fail(ErrorCode::kMalformed, path + ": no PEM certificate found");
+  }
+  return certificates;
+}
+
 Result<Certificate> Certificate::FromDer(ByteView der) {
   const unsigned char* cursor = AsUChar(der);
   X509Ptr cert(d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
@@ -153,6 +186,34 @@ std::string Certificate::CommonName() const {
   std::string result(reinterpret_cast<char*>(utf8), static_cast<size_t>(length));
   OPENSSL_free(utf8);
   return result;
+}
+
+SubjectAltNames Certificate::AltNames() const {
+  SubjectAltNames names;
+  auto* general_names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(state_->cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (general_names == nullptr) {
+    ERR_clear_error();
+    return names;
+  }
+  const auto text_of = [](const ASN1_IA5STRING* value) {
+    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                       static_cast<size_t>(ASN1_STRING_length(value)));
+  };
+  for (int i = 0; i < sk_GENERAL_NAME_num(general_names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(general_names, i);
+    if (name->type == GEN_IPADD) {
+      const unsigned char* data = ASN1_STRING_get0_data(name->d.iPAddress);
+      const auto* bytes = reinterpret_cast<const std::byte*>(data);
+      names.ip_addresses.emplace_back(bytes, bytes + ASN1_STRING_length(name->d.iPAddress));
+    } else if (name->type == GEN_DNS) {
+      names.dns_names.push_back(text_of(name->d.dNSName));
+    } else if (name->type == GEN_EMAIL) {
+      names.emails.push_back(text_of(name->d.rfc822Name));
+    }
+  }
+  GENERAL_NAMES_free(general_names);
+  return names;
 }
 
 void* Certificate::native() const { return state_->cert.get(); }

@@ -13,9 +13,21 @@
 
 namespace ipop::crypto {
 
+// The subjectAltName entries (RFC 5280 §4.2.1.6) that IKE identities are
+// compared with.
+struct SubjectAltNames {
+  std::vector<Bytes> ip_addresses;  // iPAddress: 4 bytes for IPv4, 16 for IPv6
+  std::vector<std::string> dns_names;
+  std::vector<std::string> emails;  // rfc822Name
+};
+
 class Certificate {
  public:
   static Result<Certificate> LoadPemFile(const std::string& path);
+  // Every certificate of a PEM file, in file order: a node certificate
+  // followed by the intermediate CAs that issued it, or a CA bundle. Fails
+  // when the file contains no certificate or a block does not parse.
+  static Result<std::vector<Certificate>> LoadPemBundle(const std::string& path);
   static Result<Certificate> FromDer(ByteView der);
 
   Certificate(const Certificate&);
@@ -31,6 +43,8 @@ class Certificate {
   // One-line form as racoon prints it: "/O=example/CN=10.0.0.1".
   std::string SubjectText() const;
   std::string CommonName() const;
+  // Empty lists when the certificate has no subjectAltName extension.
+  SubjectAltNames AltNames() const;
 
   void* native() const;  // X509*, for crypto/ internals only
 

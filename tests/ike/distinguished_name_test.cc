@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "crypto/distinguished_name.h"
 #include "crypto/x509.h"
 #include "tests/ike/exchange_harness.h"
 
@@ -22,27 +23,35 @@ struct Attribute {
   std::string_view value;
 };
 
+// Prefixes `body` with `tag` and a one-byte length. All lengths here stay
+// below 128, so each fits in one byte.
+Bytes Tagged(uint8_t tag, const Bytes& body) {
+  Bytes der{std::byte{tag}, std::byte(body.size())};
+  der.insert(der.end(), body.begin(), body.end());
+  return der;
+}
+
+// AttributeTypeAndValue ::= SEQUENCE { OID 2.5.4.x, STRING }
+Bytes AttributeDer(uint8_t string_tag, const Attribute& attribute) {
+  Bytes type_and_value = HexToBytes("06035504");
+  type_and_value.push_back(std::byte{attribute.id_at});
+  Bytes value;
+  for (char c : attribute.value) {
+    value.push_back(std::byte(c));
+  }
+  const Bytes string = Tagged(string_tag, value);
+  type_and_value.insert(type_and_value.end(), string.begin(), string.end());
+  return Tagged(0x30, type_and_value);
+}
+
 // Encodes a Name with one RDN per attribute, every value with `string_tag`.
-// All lengths stay below 128, so each fits in one byte.
 Bytes NameDer(uint8_t string_tag, std::initializer_list<Attribute> attributes) {
   Bytes rdns;
   for (const Attribute& attribute : attributes) {
-    Bytes type_and_value = HexToBytes("06035504");
-    type_and_value.push_back(std::byte{attribute.id_at});
-    type_and_value.push_back(std::byte{string_tag});
-    type_and_value.push_back(std::byte(attribute.value.size()));
-    for (char c : attribute.value) {
-      type_and_value.push_back(std::byte(c));
-    }
-    rdns.push_back(std::byte{0x31});
-    rdns.push_back(std::byte(type_and_value.size() + 2));
-    rdns.push_back(std::byte{0x30});
-    rdns.push_back(std::byte(type_and_value.size()));
-    rdns.insert(rdns.end(), type_and_value.begin(), type_and_value.end());
+    const Bytes rdn = Tagged(0x31, AttributeDer(string_tag, attribute));
+    rdns.insert(rdns.end(), rdn.begin(), rdn.end());
   }
-  Bytes der{std::byte{0x30}, std::byte(rdns.size())};
-  der.insert(der.end(), rdns.begin(), rdns.end());
-  return der;
+  return Tagged(0x30, rdns);
 }
 
 Bytes CommonNameDer(uint8_t string_tag, std::string_view value) { return NameDer(string_tag, {{3, value}}); }
@@ -84,6 +93,113 @@ TEST(DistinguishedNameTest, MalformedDerNeverMatches) {
   EXPECT_FALSE(crypto::SameDistinguishedName(valid, trailing));
   EXPECT_FALSE(crypto::SameDistinguishedName(Bytes{}, Bytes{}));
 }
+
+// Encodes a Name whose RDNs may contain several attributes, in the order
+// given (BER allows any order inside a SET, DER would sort it).
+Bytes MultiValuedNameDer(uint8_t string_tag, std::initializer_list<std::initializer_list<Attribute>> rdns) {
+  Bytes body;
+  for (const auto& rdn : rdns) {
+    Bytes set;
+    for (const Attribute& attribute : rdn) {
+      const Bytes encoded = AttributeDer(string_tag, attribute);
+      set.insert(set.end(), encoded.begin(), encoded.end());
+    }
+    const Bytes tagged_set = Tagged(0x31, set);
+    body.insert(body.end(), tagged_set.begin(), tagged_set.end());
+  }
+  return Tagged(0x30, body);
+}
+
+constexpr uint8_t kOrganizationalUnit = 11;
+
+crypto::DistinguishedNamePattern Pattern(std::string_view text) {
+  auto pattern = crypto::DistinguishedNamePattern::Parse(text);
+  EXPECT_TRUE(pattern.has_value()) << text << ": " << pattern.error().detail;
+  return pattern.value_or(*crypto::DistinguishedNamePattern::Parse("CN=unused"));
+}
+
+TEST(DistinguishedNameTest, MultiValuedRdnMatchesAcrossOrderAndType) {
+  const Bytes printable = MultiValuedNameDer(kPrintableString, {{{10, "org"}}, {{3, "host"}, {kOrganizationalUnit, "unit"}}});
+  const Bytes utf8 = MultiValuedNameDer(kUtf8String, {{{10, "org"}}, {{kOrganizationalUnit, "unit"}, {3, "host"}}});
+  EXPECT_TRUE(crypto::SameDistinguishedName(printable, utf8));
+  EXPECT_TRUE(Pattern("O=org, OU=unit+CN=host").Matches(printable));
+  EXPECT_TRUE(Pattern("O=org, CN=host + OU=unit").Matches(utf8));
+}
+
+TEST(DistinguishedNameTest, MultiValuedRdnDiffersFromSeparateRdns) {
+  const Bytes multi = MultiValuedNameDer(kUtf8String, {{{10, "org"}}, {{3, "host"}, {kOrganizationalUnit, "unit"}}});
+  const Bytes separate = NameDer(kUtf8String, {{10, "org"}, {kOrganizationalUnit, "unit"}, {3, "host"}});
+  EXPECT_FALSE(crypto::SameDistinguishedName(multi, separate));
+  EXPECT_FALSE(Pattern("O=org, OU=unit, CN=host").Matches(multi));
+  EXPECT_TRUE(Pattern("O=org, OU=unit, CN=host").Matches(separate));
+}
+
+TEST(DistinguishedNameTest, PatternIgnoresCaseSpacesAndStringType) {
+  const Bytes name = NameDer(kPrintableString, {{10, "Ipop  Test"}, {3, "Host.Example"}});
+  EXPECT_TRUE(Pattern("O=ipop test, CN=host.example").Matches(name));
+  EXPECT_TRUE(Pattern("/O= IPOP TEST /CN=HOST.EXAMPLE").Matches(name));
+  EXPECT_FALSE(Pattern("O=ipop test, CN=host.example.org").Matches(name));
+}
+
+TEST(DistinguishedNameTest, WildcardMatchesOneValue) {
+  const Bytes name = NameDer(kUtf8String, {{10, "org"}, {3, "host"}});
+  EXPECT_TRUE(Pattern("O=org, CN=*").Matches(name));
+  EXPECT_TRUE(Pattern("O=*, CN=*").Matches(name));
+  EXPECT_FALSE(Pattern("O=other, CN=*").Matches(name));
+  EXPECT_FALSE(Pattern("O=org, OU=*, CN=*").Matches(name));  // one RDN more
+  EXPECT_FALSE(Pattern("O=org, OU=*").Matches(name));        // another type
+  EXPECT_FALSE(Pattern("CN=*").Matches(name));
+}
+
+TEST(DistinguishedNameTest, WildcardLeavesExactValueItsAttribute) {
+  // An exact CN must find its attribute even when a wildcard CN comes first.
+  const Bytes name = MultiValuedNameDer(kUtf8String, {{{3, "a"}, {3, "b"}}});
+  EXPECT_TRUE(Pattern("CN=*+CN=a").Matches(name));
+  EXPECT_FALSE(Pattern("CN=*+CN=c").Matches(name));
+}
+
+TEST(DistinguishedNameTest, EscapedSeparatorsStayInValue) {
+  const Bytes name = NameDer(kUtf8String, {{10, "a, b/c"}, {3, "host"}});
+  EXPECT_TRUE(Pattern("O=a\\, b/c, CN=host").Matches(name));
+  EXPECT_TRUE(Pattern("/O=a, b\\/c/CN=host").Matches(name));
+}
+
+TEST(DistinguishedNameTest, ToDerEqualsOpensslCliSubject) {
+  // b.pem was made by `openssl req -subj "/O=ipop-esp test/CN=b.example"`,
+  // which encodes both values as UTF8String, as ToDer does.
+  auto certificate = crypto::Certificate::LoadPemFile(std::string(IPOP_TEST_DATA_DIR) + "/ike/data/identity/b.pem");
+  ASSERT_TRUE(certificate.has_value()) << certificate.error().detail;
+  auto der = Pattern("O=ipop-esp test, CN=b.example").ToDer();
+  ASSERT_TRUE(der.has_value()) << der.error().detail;
+  EXPECT_EQ(ToHex(*der), ToHex(certificate->SubjectDer()));
+  EXPECT_EQ(crypto::DistinguishedNameText(*der), "/O=ipop-esp test/CN=b.example");
+}
+
+TEST(DistinguishedNameTest, ToDerUsesPrintableStringForCountry) {
+  auto der = Pattern("C=US, CN=host").ToDer();
+  ASSERT_TRUE(der.has_value()) << der.error().detail;
+  // countryName (2.5.4.6) as PrintableString "US", RFC 5280 Appendix A.1.
+  EXPECT_NE(ToHex(*der).find("0603550406" "13025553"), std::string::npos) << ToHex(*der);
+}
+
+TEST(DistinguishedNameTest, ToDerRejectsWildcard) {
+  auto der = Pattern("O=org, CN=*").ToDer();
+  ASSERT_FALSE(der.has_value());
+  EXPECT_NE(der.error().detail.find("only applies to peers_identifier"), std::string::npos) << der.error().detail;
+}
+
+TEST(DistinguishedNameTest, ParseRejectsInvalidText) {
+  for (std::string_view text : {"", "/", "CN", "O=org, =x", "XYZZY=1"}) {
+    auto pattern = crypto::DistinguishedNamePattern::Parse(text);
+    EXPECT_FALSE(pattern.has_value()) << text;
+  }
+  auto unknown = crypto::DistinguishedNamePattern::Parse("O=org, XYZZY=1");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().detail.find("unknown attribute type \"XYZZY\""), std::string::npos)
+      << unknown.error().detail;
+}
+
+TEST(DistinguishedNameTest, TextOfInvalidDer) { EXPECT_EQ(crypto::DistinguishedNameText(Bytes{std::byte{0x30}}), "(invalid DN)"); }
 
 }  // namespace
 }  // namespace ipop::ike::test
