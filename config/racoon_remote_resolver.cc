@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "config/racoon_algorithms.h"
+#include "crypto/distinguished_name.h"
 #include "config/racoon_resolver.h"
 #include "config/suggestion.h"
 
@@ -35,6 +36,21 @@ uint64_t ReadDpdNumber(const Directive& directive, uint64_t minimum, const std::
     ThrowAt(number, "invalid " + directive.name + " " + number.text + "; use " + range);
   }
   return number.number;
+}
+
+// Rejects an asn1dn value that does not parse, and a wildcard in our own
+// name, which we would have to send.
+void CheckDistinguishedName(const Directive& directive, const Token& value) {
+  auto pattern = crypto::DistinguishedNamePattern::Parse(value.text);
+  if (!pattern) {
+    ThrowAt(value, "invalid " + directive.name + " asn1dn: " + pattern.error().detail);
+  }
+  if (directive.name != "my_identifier") {
+    return;
+  }
+  if (auto der = pattern->ToDer(); !der) {
+    ThrowAt(value, "invalid my_identifier asn1dn: " + der.error().detail);
+  }
 }
 
 // IDTYPE [file|tag] [VALUE], as the parser left it in `arguments`.
@@ -87,6 +103,9 @@ Identifier ReadIdentifier(const Directive& directive) {
     identifier.value = ReadIpv4Address(*value).ToString();
   } else {
     identifier.value = value->text;
+  }
+  if (identifier.type == IdentifierType::kAsn1Dn) {
+    CheckDistinguishedName(directive, *value);
   }
   return identifier;
 }
@@ -191,6 +210,8 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
     remote.verify_identifier = ReadSwitch(directive, arguments[0]);
   } else if (name == "certificate_type" || name == "ca_type") {
     ResolveCertificate(directive, state);
+  } else if (name == "peers_certfile") {
+    ResolvePeersCertfile(directive, state);
   } else if (name == "verify_cert") {
     remote.verify_cert = ReadSwitch(directive, arguments[0]);
   } else if (name == "send_cert") {
@@ -305,6 +326,36 @@ void RacoonResolver::ResolveCertificate(const Directive& directive, RemoteState&
   state.remote.certificate_file = ResolveCertificateFile(arguments[1], "certificate file");
   state.remote.private_key_file = ResolveCertificateFile(arguments[2], "private key file");
   state.has_certificate = true;
+}
+
+// peers_certfile x509 "FILE" | plain_rsa "FILE" | dnssec
+void RacoonResolver::ResolvePeersCertfile(const Directive& directive, RemoteState& state) {
+  const std::vector<Token>& arguments = directive.arguments;
+  if (arguments.empty()) {
+    throw ConfigError(directive.location, "peers_certfile needs a type and a file; write peers_certfile x509 \"CERT\";");
+  }
+  const Token& type = arguments[0];
+  if (type.IsWord("dnssec")) {
+    ThrowAt(type, "peers_certfile dnssec (the peer's certificate from DNS) is not implemented; use peers_certfile "
+                  "x509 \"CERT\" or let the peer send its certificate");
+  }
+  if (type.IsWord("plain_rsa")) {
+    ThrowAt(type, "peers_certfile plain_rsa (a bare RSA public key) is not implemented; use peers_certfile x509 "
+                  "\"CERT\" with the peer's certificate");
+  }
+  if (!type.IsWord("x509")) {
+    const std::string suggestion = DidYouMean(type.text, {"x509", "plain_rsa", "dnssec"});
+    ThrowAt(type, "unknown peers_certfile type " + Quote(type.text) +
+                      (suggestion.empty() ? "; use x509" : suggestion));
+  }
+  if (arguments.size() != 2 || arguments[1].kind != TokenKind::kString) {
+    ThrowAt(arguments.size() > 1 ? arguments[1] : type,
+            "peers_certfile x509 needs one quoted file name; write peers_certfile x509 \"CERT\";");
+  }
+  if (!state.remote.peers_certificate_file.empty()) {
+    throw ConfigError(directive.location, "peers_certfile is already set in this remote; keep one");
+  }
+  state.remote.peers_certificate_file = ResolveCertificateFile(arguments[1], "peers_certfile");
 }
 
 std::string RacoonResolver::ResolveCertificateFile(const Token& file,
@@ -423,6 +474,12 @@ void RacoonResolver::CheckRemote(RemoteState& state) {
     }
   }
 
+  if (remote.verify_identifier && !remote.peers_identifier) {
+    throw ConfigError(state.location, state.label +
+                                          " has verify_identifier on but no peers_identifier to compare the "
+                                          "peer's ID with; add peers_identifier TYPE \"VALUE\"; or set "
+                                          "verify_identifier off");
+  }
   if (remote.my_identifier.type == IdentifierType::kAsn1Dn && remote.my_identifier.value.empty() &&
       !state.has_certificate) {
     throw ConfigError(state.location,
@@ -448,10 +505,10 @@ void RacoonResolver::CheckAuthentication(const RemoteState& state, const Proposa
             "in " +
                 state.label);
   }
-  if (state.remote.verify_cert && !state.has_ca) {
+  if (state.remote.verify_cert && !state.has_ca && state.remote.peers_certificate_file.empty()) {
     ThrowAt(method,
             "authentication_method rsasig with verify_cert on needs ca_type x509 "
-            "\"CA_CERT\"; in " +
+            "\"CA_CERT\" (or the peer's certificate in peers_certfile); in " +
                 state.label + ", or verify_cert off");
   }
 }

@@ -72,6 +72,7 @@ class RacoonResolver {
   void ResolveExchangeModes(const Directive& directive, RemoteState& state);
   std::chrono::seconds ReadLifetime(const Directive& directive);
   void ResolveCertificate(const Directive& directive, RemoteState& state);
+  void ResolvePeersCertfile(const Directive& directive, RemoteState& state);
   void ResolveProposal(const Directive& directive, RemoteState& state);
   void CheckRemote(RemoteState& state);
   void CheckAuthentication(const RemoteState& state, const ProposalState& proposal);

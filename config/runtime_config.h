@@ -66,6 +66,9 @@ struct RemoteConfig {
   std::string certificate_file;
   std::string private_key_file;
   std::string ca_file;
+  // The file of `peers_certfile x509 "FILE"`, empty when unset. Its
+  // certificate is used in place of any the peer sends.
+  std::string peers_certificate_file;
   Identifier my_identifier;
   std::optional<Identifier> peers_identifier;
   bool verify_identifier = false;

@@ -290,6 +290,10 @@ Result<void> IkeService::Engine::HandleAggressive2(IsakmpSa& sa, const Message& 
   if (auto verified = VerifyPeerProof(sa, message, sa.peer_id_body); !verified) {
     return verified;
   }
+  // A peers_identifier mismatch ends phase 1 inside VerifyPeerProof.
+  if (sa.state == Phase1State::kDead) {
+    return {};
+  }
   DetectNatFrom(sa, message);
   if (sa.nat.any_nat()) {
     FloatToNatTraversalPort(sa);

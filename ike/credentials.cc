@@ -27,41 +27,67 @@ std::string RemoteName(const config::RemoteConfig& remote) {
   return name;
 }
 
-Result<RemoteCredentials> LoadRemote(const config::RemoteConfig& remote) {
-  RemoteCredentials loaded;
-  const std::string where = "remote " + RemoteName(remote);
+Result<void> LoadOwnCertificate(const config::RemoteConfig& remote, const std::string& where,
+                                RemoteCredentials& loaded) {
   if (remote.certificate_file.empty() || remote.private_key_file.empty()) {
     return Fail(ErrorCode::kNotFound, where + ": rsasig needs certificate_type x509 with a certificate and a key");
   }
-  auto certificate = crypto::Certificate::LoadPemFile(remote.certificate_file);
-  if (!certificate) {
-    return Fail(ErrorCode::kNotFound, where + ": cannot load certificate " + remote.certificate_file +
-                                          ": " + ToString(certificate.error()));
+  auto chain = crypto::Certificate::LoadPemBundle(remote.certificate_file);
+  if (!chain) {
+    return Fail(ErrorCode::kNotFound, where + ": cannot load certificate " + remote.certificate_file + ": " +
+                                          ToString(chain.error()));
   }
   auto key = crypto::PrivateKey::LoadPemFile(remote.private_key_file);
   if (!key) {
-    return Fail(ErrorCode::kNotFound, where + ": cannot load private key " + remote.private_key_file +
-                                          ": " + ToString(key.error()));
+    return Fail(ErrorCode::kNotFound, where + ": cannot load private key " + remote.private_key_file + ": " +
+                                          ToString(key.error()));
   }
-  if (!key->Matches(*certificate)) {
+  // The first certificate is ours, and the rest of the file is its chain.
+  if (!key->Matches(chain->front())) {
     return Fail(ErrorCode::kInvalidArgument, where + ": private key " + remote.private_key_file +
-                                                 " does not match certificate " + remote.certificate_file);
+                                                 " does not match the first certificate in " +
+                                                 remote.certificate_file);
+  }
+  IPOP_LOG(kDebug) << where << ": loaded certificate " << chain->front().SubjectText() << " and "
+                   << chain->size() - 1 << " intermediate CA certificates";
+  loaded.certificate = chain->front();
+  loaded.intermediates.assign(chain->begin() + 1, chain->end());
+  loaded.private_key = std::move(*key);
+  return {};
+}
+
+Result<RemoteCredentials> LoadRemote(const config::RemoteConfig& remote) {
+  RemoteCredentials loaded;
+  const std::string where = "remote " + RemoteName(remote);
+  if (auto own = LoadOwnCertificate(remote, where, loaded); !own) {
+    return std::unexpected(own.error());
+  }
+  if (!remote.peers_certificate_file.empty()) {
+    auto peer = crypto::Certificate::LoadPemFile(remote.peers_certificate_file);
+    if (!peer) {
+      return Fail(ErrorCode::kNotFound, where + ": cannot load peers_certfile " + remote.peers_certificate_file +
+                                            ": " + ToString(peer.error()));
+    }
+    loaded.peer_certificate = std::move(*peer);
   }
   if (remote.ca_file.empty()) {
-    if (remote.verify_cert) {
+    // A certificate from peers_certfile is trusted as configured, so only a
+    // certificate the peer sends needs a CA.
+    if (remote.verify_cert && !loaded.peer_certificate) {
       return Fail(ErrorCode::kNotFound, where + ": verify_cert is on but no ca_type x509 file is configured");
     }
-  } else {
-    auto ca = crypto::Certificate::LoadPemFile(remote.ca_file);
-    if (!ca) {
-      return Fail(ErrorCode::kNotFound, where + ": cannot load CA certificate " + remote.ca_file + ": " +
-                                            ToString(ca.error()));
-    }
-    loaded.trust_anchors.AddTrustAnchor(*ca);
+    return loaded;
   }
-  IPOP_LOG(kDebug) << where << ": loaded certificate " << certificate->SubjectText();
-  loaded.certificate = std::move(*certificate);
-  loaded.private_key = std::move(*key);
+  // The CA file may contain several certificates: trust anchors and the
+  // intermediate CAs between them and the peer.
+  auto authorities = crypto::Certificate::LoadPemBundle(remote.ca_file);
+  if (!authorities) {
+    return Fail(ErrorCode::kNotFound, where + ": cannot load CA certificate " + remote.ca_file + ": " +
+                                          ToString(authorities.error()));
+  }
+  for (const crypto::Certificate& authority : *authorities) {
+    loaded.trust_anchors.AddTrustAnchor(authority);
+  }
   return loaded;
 }
 

@@ -20,8 +20,14 @@ namespace ipop::ike {
 // The certificate material of one `remote` section.
 struct RemoteCredentials {
   std::optional<crypto::Certificate> certificate;
+  // The certificates after the first in the certificate_type file: the
+  // intermediate CAs sent after ours so that the peer can build the chain.
+  std::vector<crypto::Certificate> intermediates;
   std::optional<crypto::PrivateKey> private_key;
   crypto::CertificateStore trust_anchors;
+  // The certificate from peers_certfile. When set, the peer's CERT
+  // payloads are not used.
+  std::optional<crypto::Certificate> peer_certificate;
 };
 
 class Credentials {

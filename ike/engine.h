@@ -21,6 +21,7 @@
 #include "ike/key_log.h"
 #include "ike/message.h"
 #include "ike/payload_delete.h"
+#include "ike/payload_identification.h"
 #include "ike/payload_notification.h"
 
 namespace ipop::ike {
@@ -144,6 +145,10 @@ class IkeService::Engine {
   // identity `id_body`, which `message` may not carry (Aggressive Mode
   // message 3).
   Result<void> VerifyPeerProof(IsakmpSa& sa, const Message& message, ByteView id_body);
+  // Finds the peer's certificate, checks SIG_I/SIG_R with its key, its
+  // chain (verify_cert) and that it carries `id`. Returns the certificate.
+  Result<crypto::Certificate> VerifyPeerCertificate(const IsakmpSa& sa, const Message& message,
+                                                    const IdentificationPayload& id, ByteView expected_hash);
   Result<Bytes> OwnIdentityBody(const IsakmpSa& sa) const;
   void Phase1Established(IsakmpSa& sa);
   bool IsFirstSaWith(const IsakmpSa& sa) const;

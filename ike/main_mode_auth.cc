@@ -1,17 +1,27 @@
 // Main Mode messages 5 and 6 (RFC 2409 §5.1): the encrypted identities and
 // their proof, by RSA signature (§5.1) or pre-shared key (§5.4).
 //
-// Peer identity checks. With rsasig the peer's certificate must chain to
-// the `ca_type` CA (unless verify_cert is off), and its key must verify
-// SIG_I or SIG_R. An ID payload of type DER_ASN1_DN must also equal the
-// certificate's subject, so that a peer cannot claim a name its certificate
-// does not carry.
-// `verify_identifier off` (the operators' setting) adds no comparison with
-// `peers_identifier`. With `verify_identifier on` the ID must also equal
-// peers_identifier for the address type; other types are not compared yet.
+// Peer identity checks, in order:
+// 1. The proof: HASH_I/HASH_R for pre-shared keys, or SIG_I/SIG_R made with
+//    the key of the peer's certificate (from its first CERT payload, or
+//    from peers_certfile when that is set).
+// 2. With rsasig and verify_cert on, the certificate must chain to a
+//    `ca_type` certificate through the peer's other CERT payloads, and must
+//    carry the ID (subject or subjectAltName, see CheckCertificateCarriesId).
+//    An asn1dn ID must equal the subject even with verify_cert off, so that
+//    the name in logs is the certificate's. A certificate from
+//    peers_certfile is trusted as configured and skips the chain check.
+// 3. With verify_identifier on, the ID must match peers_identifier.
+// Failures in 1 and 2 drop the message, because CERT payloads are outside
+// the hash and may have been damaged on the way. A failure in 3 concerns
+// authenticated data only, so it ends phase 1 at once. Aggressive Mode runs
+// the same checks through VerifyPeerProof.
+#include <vector>
+
 #include "base/log.h"
 #include "crypto/secret.h"
 #include "ike/engine.h"
+#include "ike/identity.h"
 #include "ike/payload_certificate.h"
 #include "ike/payload_certificate_request.h"
 #include "ike/payload_hash.h"
@@ -28,56 +38,59 @@ bool UsesSignatures(const IsakmpSa& sa) {
   return sa.transform.auth_method == config::AuthMethod::kRsaSignature;
 }
 
-std::string IdentityText(const IdentificationPayload& id) {
-  if (id.id_type == kIdIpv4Address && id.data.size() == 4) {
-    return Ipv4Address::FromBytes(id.data).ToString();
+// The peer's certificate and the intermediate CAs it sent.
+struct PeerCertificates {
+  crypto::Certificate leaf;
+  std::vector<crypto::Certificate> intermediates;
+  bool from_file = false;  // peers_certfile
+};
+
+// Takes the peer's certificate from peers_certfile when configured, else
+// from its X.509 CERT payloads: the first is the peer's own (racoon and
+// strongSwan send it first), the others are intermediates. CERT payloads
+// of other encodings, such as CRLs, are skipped.
+Result<PeerCertificates> CollectPeerCertificates(const Message& message, const RemoteCredentials* own) {
+  const std::vector<const Payload*> payloads = message.FindAll(PayloadType::kCertificate);
+  if (own != nullptr && own->peer_certificate) {
+    if (!payloads.empty()) {
+      IPOP_LOG(kDebug) << "ignoring " << payloads.size() << " CERT payloads: peers_certfile is set";
+    }
+    return PeerCertificates{*own->peer_certificate, {}, true};
   }
-  if (id.id_type == kIdFqdn || id.id_type == kIdUserFqdn || id.id_type == kIdKeyId) {
-    return std::string(reinterpret_cast<const char*>(id.data.data()), id.data.size());
+  std::vector<crypto::Certificate> certificates;
+  for (const Payload* payload : payloads) {
+    auto parsed = ParseCertificatePayload(payload->body);
+    if (!parsed || parsed->encoding != kCertEncodingX509Signature) {
+      continue;
+    }
+    auto certificate = crypto::Certificate::FromDer(parsed->data);
+    if (!certificate) {
+      return Fail(ErrorCode::kAuthenticationFailed,
+                  "the peer's certificate " + std::to_string(certificates.size() + 1) +
+                      " is invalid: " + certificate.error().detail,
+                  kNotifyInvalidCertificate);
+    }
+    certificates.push_back(std::move(*certificate));
   }
-  return "ID type " + std::to_string(id.id_type);
+  if (certificates.empty()) {
+    return Fail(ErrorCode::kAuthenticationFailed, "the peer sent no X.509 certificate and no peers_certfile is set",
+                kNotifyCertificateUnavailable);
+  }
+  PeerCertificates peer{certificates.front(), {}, false};
+  peer.intermediates.assign(certificates.begin() + 1, certificates.end());
+  return peer;
 }
 
 }  // namespace
 
 Result<Bytes> IkeService::Engine::OwnIdentityBody(const IsakmpSa& sa) const {
-  const config::Identifier& identifier = sa.remote_config->my_identifier;
-  IdentificationPayload id;
-  switch (identifier.type) {
-    case config::IdentifierType::kAsn1Dn: {
-      const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
-      if (!identifier.value.empty()) {
-        return Fail(ErrorCode::kUnsupported, "my_identifier asn1dn with an explicit name is not supported");
-      }
-      if (own == nullptr || !own->certificate) {
-        return Fail(ErrorCode::kNotFound, "my_identifier asn1dn needs our certificate, none is loaded");
-      }
-      id = IdentificationPayload::FromDerAsn1Dn(own->certificate->SubjectDer());
-      break;
-    }
-    case config::IdentifierType::kAddress: {
-      Ipv4Address address = sa.local.address;
-      if (!identifier.value.empty()) {
-        auto parsed = Ipv4Address::Parse(identifier.value);
-        if (!parsed) {
-          return Fail(ErrorCode::kInvalidArgument, "my_identifier address " + identifier.value + " is invalid");
-        }
-        address = *parsed;
-      }
-      id = IdentificationPayload::FromIpv4Address(address);
-      break;
-    }
-    case config::IdentifierType::kFqdn:
-    case config::IdentifierType::kUserFqdn:
-    case config::IdentifierType::kKeyId:
-      id.id_type = identifier.type == config::IdentifierType::kFqdn       ? kIdFqdn
-                   : identifier.type == config::IdentifierType::kUserFqdn ? kIdUserFqdn
-                                                                          : kIdKeyId;
-      id.data.assign(reinterpret_cast<const std::byte*>(identifier.value.data()),
-                     reinterpret_cast<const std::byte*>(identifier.value.data() + identifier.value.size()));
-      break;
+  const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
+  const crypto::Certificate* certificate = own != nullptr && own->certificate ? &*own->certificate : nullptr;
+  auto id = MakeOwnIdentity(sa.remote_config->my_identifier, sa.local.address, certificate);
+  if (!id) {
+    return std::unexpected(id.error());
   }
-  return EncodeBody(id);
+  return EncodeBody(*id);
 }
 
 Result<void> IkeService::Engine::AddOwnAuthentication(IsakmpSa& sa, MessageBuilder& builder, ByteView id_body) {
@@ -96,6 +109,9 @@ Result<void> IkeService::Engine::AddOwnAuthentication(IsakmpSa& sa, MessageBuild
   }
   if (sa.remote_config->send_cert) {
     builder.Add(CertificatePayload{kCertEncodingX509Signature, own->certificate->Der()});
+    for (const crypto::Certificate& intermediate : own->intermediates) {
+      builder.Add(CertificatePayload{kCertEncodingX509Signature, intermediate.Der()});
+    }
   }
   auto signature = own->private_key->SignIkeHash(hash);
   if (!signature) {
@@ -160,7 +176,14 @@ Result<void> IkeService::Engine::VerifyPeerProof(IsakmpSa& sa, const Message& me
                                             sa.cookie_i, sa.cookie_r, sa.sa_i_body, id_body)
                              : ComputeHashI(sa.transform.hash, sa.keys.skeyid, sa.public_i, sa.public_r,
                                             sa.cookie_i, sa.cookie_r, sa.sa_i_body, id_body);
-  if (!UsesSignatures(sa)) {
+  std::optional<crypto::Certificate> certificate;
+  if (UsesSignatures(sa)) {
+    auto verified = VerifyPeerCertificate(sa, message, *id, expected);
+    if (!verified) {
+      return std::unexpected(verified.error());
+    }
+    certificate = std::move(*verified);
+  } else {
     auto hash = ParseRequired(message, PayloadType::kHash, ParseHashPayload);
     if (!hash) {
       return std::unexpected(hash.error());
@@ -169,73 +192,65 @@ Result<void> IkeService::Engine::VerifyPeerProof(IsakmpSa& sa, const Message& me
       return Fail(ErrorCode::kAuthenticationFailed, "the peer's HASH does not match (wrong pre-shared key?)",
                   kNotifyInvalidHashInformation);
     }
-    sa.peer_identity = IdentityText(*id);
-    return {};
   }
 
-  const Payload* certificate_payload = nullptr;
-  for (const Payload* payload : message.FindAll(PayloadType::kCertificate)) {
-    auto parsed = ParseCertificatePayload(payload->body);
-    if (parsed && parsed->encoding == kCertEncodingX509Signature) {
-      certificate_payload = payload;
-      break;
+  const config::RemoteConfig& remote = *sa.remote_config;
+  if (remote.verify_identifier && remote.peers_identifier) {
+    auto matched = CheckPeersIdentifier(*id, *remote.peers_identifier, sa.remote.address,
+                                        certificate ? &*certificate : nullptr);
+    if (!matched) {
+      FailPhase1(sa, matched.error().detail);
+      return {};
     }
   }
-  if (certificate_payload == nullptr) {
-    // TODO(ike): look the peer's certificate up locally (`peers_certfile`)
-    // when it sends none.
-    return Fail(ErrorCode::kAuthenticationFailed, "the peer sent no X.509 certificate",
-                kNotifyCertificateUnavailable);
+  if (certificate) {
+    sa.peer_identity = certificate->SubjectText();
+    sa.peer_certificate = std::move(*certificate);
+  } else {
+    sa.peer_identity = IdentityText(*id);
   }
-  auto certificate_data = ParseCertificatePayload(certificate_payload->body);
-  auto certificate = crypto::Certificate::FromDer(certificate_data->data);
-  if (!certificate) {
-    return Fail(ErrorCode::kAuthenticationFailed, "the peer's certificate is invalid: " + certificate.error().detail,
-                kNotifyInvalidCertificate);
+  IPOP_LOG(kDebug) << "peer " << sa.remote.ToString() << " authenticated as " << DescribeIdentity(*id);
+  return {};
+}
+
+Result<crypto::Certificate> IkeService::Engine::VerifyPeerCertificate(const IsakmpSa& sa, const Message& message,
+                                                                      const IdentificationPayload& id,
+                                                                      ByteView expected_hash) {
+  const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
+  auto peer = CollectPeerCertificates(message, own);
+  if (!peer) {
+    return std::unexpected(peer.error());
   }
   auto signature = ParseRequired(message, PayloadType::kSignature, ParseSignaturePayload);
   if (!signature) {
     return std::unexpected(signature.error());
   }
-  // The CERT payload is outside HASH_I and HASH_R, and CBC lets anyone on
-  // the path flip bits in it without the keys. So every failure here only
-  // drops the message: the peer's retransmission may arrive intact, and a
-  // peer that is truly rejected runs into the phase 1 time limit, whose log
-  // line repeats the last reason.
-  if (auto verified = crypto::VerifyIkeSignature(*certificate, expected, signature->data); !verified) {
+  if (auto verified = crypto::VerifyIkeSignature(peer->leaf, expected_hash, signature->data); !verified) {
     return Fail(ErrorCode::kAuthenticationFailed, "signature verification failed: " + verified.error().detail,
                 kNotifyInvalidSignature);
   }
-  if (sa.remote_config->verify_cert) {
-    const RemoteCredentials* own = credentials_.ForRemote(*sa.remote_config);
+
+  const bool verify_cert = sa.remote_config->verify_cert;
+  if (verify_cert && !peer->from_file) {
     if (own == nullptr) {
       return Fail(ErrorCode::kAuthenticationFailed, "certificate rejected: no CA is configured to verify it",
                   kNotifyInvalidCertAuthority);
     }
-    if (auto trusted = own->trust_anchors.Verify(*certificate, {}); !trusted) {
+    if (auto trusted = own->trust_anchors.Verify(peer->leaf, peer->intermediates); !trusted) {
       IPOP_LOG(kError) << "certificate rejected: " << trusted.error().detail << " (subject "
-                       << certificate->SubjectText() << ", peer " << sa.remote.ToString() << ")";
+                       << peer->leaf.SubjectText() << ", peer " << sa.remote.ToString() << ")";
       return Fail(ErrorCode::kAuthenticationFailed,
-                  "certificate rejected: " + trusted.error().detail + " (subject " + certificate->SubjectText() + ")",
+                  "certificate rejected: " + trusted.error().detail + " (subject " + peer->leaf.SubjectText() + ")",
                   kNotifyInvalidCertificate);
     }
   }
-  if (id->id_type == kIdDerAsn1Dn && !crypto::SameDistinguishedName(id->data, certificate->SubjectDer())) {
-    return Fail(ErrorCode::kAuthenticationFailed,
-                "the peer's ID does not match its certificate subject " + certificate->SubjectText(),
-                kNotifyInvalidIdInformation);
+  if (verify_cert || id.id_type == kIdDerAsn1Dn) {
+    if (auto carried = CheckCertificateCarriesId(id, peer->leaf); !carried) {
+      IPOP_LOG(kError) << carried.error().detail << " (peer " << sa.remote.ToString() << ")";
+      return std::unexpected(carried.error());
+    }
   }
-  const auto& peers_identifier = sa.remote_config->peers_identifier;
-  if (sa.remote_config->verify_identifier && peers_identifier &&
-      peers_identifier->type == config::IdentifierType::kAddress && IdentityText(*id) != peers_identifier->value) {
-    return Fail(ErrorCode::kAuthenticationFailed,
-                "the peer's ID " + IdentityText(*id) + " is not peers_identifier " + peers_identifier->value,
-                kNotifyInvalidIdInformation);
-  }
-  sa.peer_identity = certificate->SubjectText();
-  sa.peer_certificate = std::move(*certificate);
-  IPOP_LOG(kDebug) << "peer " << sa.remote.ToString() << " authenticated as " << sa.peer_identity;
-  return {};
+  return std::move(peer->leaf);
 }
 
 bool IkeService::Engine::IsFirstSaWith(const IsakmpSa& sa) const {

@@ -227,7 +227,8 @@ TEST(RacoonConfErrorTest, MissingRequiredStatements) {
             "\"KEY\"; in remote anonymous");
   EXPECT_EQ(LoadError(Change("  ca_type x509 \"ca.pem\";\n", "")),
             "t.conf:8:27: authentication_method rsasig with verify_cert on needs ca_type x509 "
-            "\"CA_CERT\"; in remote anonymous, or verify_cert off");
+            "\"CA_CERT\" (or the peer's certificate in peers_certfile); in remote anonymous, or "
+            "verify_cert off");
   EXPECT_EQ(
       LoadError(Change("authentication_method rsasig;", "authentication_method pre_shared_key;")),
       "t.conf:9:27: authentication_method pre_shared_key needs a key file; add path "
@@ -246,6 +247,43 @@ TEST(RacoonConfErrorTest, BothSha256IcvLengthsRejected) {
   EXPECT_EQ(LoadError(Change("authentication_algorithm hmac_sha1;",
                              "authentication_algorithm hmac_sha256_96;")),
             "");
+}
+
+// Adds `line` after ca_type, as line 6 of the file.
+std::string AddAfterCa(const std::string& line) {
+  return Change("  ca_type x509 \"ca.pem\";\n", "  ca_type x509 \"ca.pem\";\n" + line + "\n");
+}
+
+TEST(RacoonConfErrorTest, PeersCertfileForms) {
+  EXPECT_EQ(LoadError(AddAfterCa("  peers_certfile dnssec;")),
+            "t.conf:6:18: peers_certfile dnssec (the peer's certificate from DNS) is not "
+            "implemented; use peers_certfile x509 \"CERT\" or let the peer send its certificate");
+  EXPECT_EQ(LoadError(AddAfterCa("  peers_certfile plain_rsa \"b.pub\";")),
+            "t.conf:6:18: peers_certfile plain_rsa (a bare RSA public key) is not implemented; use "
+            "peers_certfile x509 \"CERT\" with the peer's certificate");
+  EXPECT_EQ(LoadError(AddAfterCa("  peers_certfile x509;")),
+            "t.conf:6:18: peers_certfile x509 needs one quoted file name; write peers_certfile x509 "
+            "\"CERT\";");
+
+  const RuntimeConfig config =
+      ParseRacoonConfText(AddAfterCa("  peers_certfile x509 \"peer.pem\";"), "t.conf", LoadOptions{.check_files = false});
+  ASSERT_EQ(config.remotes.size(), 1u);
+  EXPECT_EQ(config.remotes[0].peers_certificate_file, "/certs/peer.pem");
+  // The pinned certificate takes the place of the CA for verify_cert.
+  EXPECT_EQ(LoadError(Change("  ca_type x509 \"ca.pem\";", "  peers_certfile x509 \"peer.pem\";")), "");
+}
+
+TEST(RacoonConfErrorTest, IdentifierDistinguishedNames) {
+  EXPECT_EQ(LoadError(AddAfterCa("  my_identifier asn1dn \"CN=*\";")),
+            "t.conf:6:24: invalid my_identifier asn1dn: the wildcard * in \"CN=*\" only applies to "
+            "peers_identifier; name our own DN in full");
+  EXPECT_EQ(LoadError(AddAfterCa("  peers_identifier asn1dn \"O=x, XYZZY=1\";")),
+            "t.conf:6:27: invalid peers_identifier asn1dn: unknown attribute type \"XYZZY\" in "
+            "distinguished name \"O=x, XYZZY=1\"; use C, ST, L, O, OU, CN, emailAddress or an OID");
+  EXPECT_EQ(LoadError(AddAfterCa("  peers_identifier asn1dn \"O=x, CN=*\";")), "");
+  EXPECT_EQ(LoadError(AddAfterCa("  verify_identifier on;")),
+            "t.conf:2:1: remote anonymous has verify_identifier on but no peers_identifier to compare "
+            "the peer's ID with; add peers_identifier TYPE \"VALUE\"; or set verify_identifier off");
 }
 
 TEST(RacoonConfErrorTest, RelativeCertificateNeedsPathCertificate) {
