@@ -231,7 +231,8 @@ Result<void> Daemon::SetUpSockets() {
 }
 
 Result<void> Daemon::SetUpIke() {
-  ike_ = std::make_unique<ike::IkeService>(configuration_.runtime, timers_, *offload_, *ike_sockets_);
+  ike_kernel_ = std::make_unique<PolicyWatchSeam>(*offload_, [this] { FollowGeneratedPolicies(); });
+  ike_ = std::make_unique<ike::IkeService>(configuration_.runtime, timers_, *ike_kernel_, *ike_sockets_);
   if (auto loaded = ike_->LoadCredentials(); !loaded) {
     return std::unexpected(WithContext("credentials", loaded.error()));
   }

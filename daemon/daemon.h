@@ -28,6 +28,7 @@
 #include "daemon/ike_sockets.h"
 #include "daemon/natt_keepalive.h"
 #include "daemon/policy_diff.h"
+#include "daemon/policy_watch_seam.h"
 #include "daemon/script_runner.h"
 #include "daemon/system_packet_io.h"
 #include "esp/datapath.h"
@@ -77,6 +78,10 @@ class Daemon {
 
   // daemon_reload.cc
   Result<void> ApplyPolicyDiff(const PolicyDiff& diff);
+  // Reinstalls the fail-closed guard and the TUN routes from the SPD.
+  Result<void> RefreshPolicyEnforcement();
+  // Runs after IKE added or deleted a generated policy.
+  void FollowGeneratedPolicies();
   // Sets the log level from racoon.conf's `log` unless -d or -v was given.
   void ApplyConfiguredLogLevel();
 
@@ -112,6 +117,8 @@ class Daemon {
   std::unique_ptr<IkeSockets> ike_sockets_;
   // Declared before ike_, which keeps a pointer to it, so that it is destroyed after.
   std::unique_ptr<ike::KeyLog> key_log_;
+  // The offload backend as IKE sees it; reports generated policies.
+  std::unique_ptr<PolicyWatchSeam> ike_kernel_;
   std::unique_ptr<ike::IkeService> ike_;
   std::unique_ptr<ScriptRunner> scripts_;
   std::unique_ptr<SystemPacketIo> packet_io_;

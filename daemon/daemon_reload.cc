@@ -85,6 +85,10 @@ Result<void> Daemon::ApplyPolicyDiff(const PolicyDiff& diff) {
       return std::unexpected(WithContext("policy from " + policy.origin, added.error()));
     }
   }
+  return RefreshPolicyEnforcement();
+}
+
+Result<void> Daemon::RefreshPolicyEnforcement() {
   if (guard_) {
     if (auto installed = guard_->Install(backend_.ListPolicies()); !installed) {
       return std::unexpected(WithContext("fail-closed guard", installed.error()));
@@ -97,6 +101,16 @@ Result<void> Daemon::ApplyPolicyDiff(const PolicyDiff& diff) {
     return SetUpRoutes();
   }
   return {};
+}
+
+void Daemon::FollowGeneratedPolicies() {
+  if (stopped_) {
+    return;
+  }
+  if (auto refreshed = RefreshPolicyEnforcement(); !refreshed) {
+    IPOP_LOG(kError) << "generate_policy: updating the blocking policies and routes failed: "
+                     << refreshed.error().detail;
+  }
 }
 
 }  // namespace ipop::daemon
