@@ -179,39 +179,19 @@ Result<void> IkeService::Engine::RespondToAggressive1(const Message& message, co
   if (auto checked = CheckPayloads(message, kAggressive1Rule); !checked) {
     return checked;
   }
-  auto admitted = AdmitResponder(remote, config::ExchangeMode::kAggressive);
-  if (!admitted) {
-    return std::unexpected(admitted.error());
+  OfferedPhase1Transform chosen;
+  auto started = StartResponderSa(message, local, remote, config::ExchangeMode::kAggressive, chosen);
+  if (!started) {
+    return std::unexpected(started.error());
   }
-  const config::RemoteConfig* remote_config = *admitted;
-  auto sa_body = RequiredBody(message, PayloadType::kSa);
-  if (!sa_body) {
-    return std::unexpected(sa_body.error());
-  }
-  auto sa_payload = ParseSaPayload(*sa_body);
-  if (!sa_payload) {
-    return std::unexpected(sa_payload.error());
-  }
-  IPOP_LOG(kInfo) << "respond new phase 1 negotiation: " << local.ToString() << "<=>" << remote.ToString();
-  IPOP_LOG(kInfo) << "begin Aggressive mode.";
-  auto chosen = ChoosePhase1(*sa_payload, *remote_config);
-  if (!chosen) {
-    ++counters_.phase1_failed;
-    IPOP_LOG(kError) << "no proposal chosen for " << remote.ToString() << ": " << chosen.error().detail;
-    SendClearNotify(local, remote, message.header().initiator_cookie, Cookie{}, kNotifyNoProposalChosen);
+  if (*started == nullptr) {
     return {};
   }
-
-  IsakmpSa& sa = CreateSa(/*initiator=*/false, local, remote, *remote_config);
+  IsakmpSa& sa = **started;
+  const config::RemoteConfig* remote_config = sa.remote_config;
   sa.aggressive = true;
   sa.state = Phase1State::kAggressiveResponderSent2;
-  sa.cookie_i = message.header().initiator_cookie;
-  sa.transform = chosen->value;
-  sa.sa_i_body.assign(sa_body->begin(), sa_body->end());
   sa.last_received.assign(message.bytes().begin(), message.bytes().end());
-  ReadVendorIds(sa, message);
-  IPOP_LOG(kDebug) << "ISAKMP-SA " << CookiePairText(sa.cookie_i, sa.cookie_r) << " selected "
-                   << DescribePhase1(sa.transform);
   if (sa.transform.auth_method == config::AuthMethod::kPreSharedKey) {
     WarnAboutPreSharedKey(remote);
   }
@@ -239,7 +219,7 @@ Result<void> IkeService::Engine::RespondToAggressive1(const Message& message, co
 
   // <-- HDR, SA, KE, Nr, IDir, [CERT,] SIG_R or HASH_R [, CR], VID, NAT-D, NAT-D
   MessageBuilder builder(AggressiveHeader(sa));
-  builder.Add(EncodePhase1Reply(chosen->wire));
+  builder.Add(EncodePhase1Reply(chosen.wire));
   builder.Add(KeyExchangePayload{sa.public_r});
   builder.Add(NoncePayload{sa.nonce_r});
   builder.AddRaw(PayloadType::kIdentification, *id_body);

@@ -118,6 +118,11 @@ class IkeService::Engine {
   // Counts a failed step as a drop, or keeps `datagram` for duplicate
   // detection after a successful one.
   void FinishPhase1Step(IsakmpSa& sa, const Result<void>& handled, const Endpoint& remote, ByteView datagram);
+  // Admits a phase 1 in `mode` from `remote`, chooses a transform of its
+  // SA payload and creates the responder SA. Returns nullptr when no
+  // proposal was chosen and NO-PROPOSAL-CHOSEN went back instead.
+  Result<IsakmpSa*> StartResponderSa(const Message& message, const Endpoint& local, const Endpoint& remote,
+                                     config::ExchangeMode mode, OfferedPhase1Transform& chosen);
   // Returns the remote section under which we answer a phase 1 in `mode`
   // that `remote` starts. Fails when no section allows that mode for the
   // peer or the half-open responder SAs are at their limit.

@@ -358,12 +358,10 @@ void IkeService::Engine::StartPhase1(const Endpoint& local, const Endpoint& remo
   SendPhase1Message(sa, builder.Build(), /*expect_reply=*/true);
 }
 
-Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const Endpoint& local,
-                                                   const Endpoint& remote) {
-  if (auto checked = CheckPayloads(message, kMainModeSaRule); !checked) {
-    return checked;
-  }
-  auto admitted = AdmitResponder(remote, config::ExchangeMode::kMain);
+Result<IsakmpSa*> IkeService::Engine::StartResponderSa(const Message& message, const Endpoint& local,
+                                                       const Endpoint& remote, config::ExchangeMode mode,
+                                                       OfferedPhase1Transform& chosen) {
+  auto admitted = AdmitResponder(remote, mode);
   if (!admitted) {
     return std::unexpected(admitted.error());
   }
@@ -377,27 +375,45 @@ Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const
     return std::unexpected(sa_payload.error());
   }
   IPOP_LOG(kInfo) << "respond new phase 1 negotiation: " << local.ToString() << "<=>" << remote.ToString();
-  IPOP_LOG(kInfo) << "begin Identity Protection mode.";
-
-  // <-- HDR, SA, VID: choose one transform of the initiator's offer.
-  auto chosen = ChoosePhase1(*sa_payload, *remote_config);
-  if (!chosen) {
+  IPOP_LOG(kInfo) << (mode == config::ExchangeMode::kAggressive ? "begin Aggressive mode."
+                                                                 : "begin Identity Protection mode.");
+  auto selected = ChoosePhase1(*sa_payload, *remote_config);
+  if (!selected) {
     ++counters_.phase1_failed;
-    IPOP_LOG(kError) << "no proposal chosen for " << remote.ToString() << ": " << chosen.error().detail;
+    IPOP_LOG(kError) << "no proposal chosen for " << remote.ToString() << ": " << selected.error().detail;
     SendClearNotify(local, remote, message.header().initiator_cookie, Cookie{}, kNotifyNoProposalChosen);
-    return {};
+    return nullptr;
   }
+  chosen = *selected;
 
   IsakmpSa& sa = CreateSa(/*initiator=*/false, local, remote, *remote_config);
   sa.cookie_i = message.header().initiator_cookie;
-  sa.transform = chosen->value;
+  sa.transform = chosen.value;
   sa.sa_i_body.assign(sa_body->begin(), sa_body->end());
   ReadVendorIds(sa, message);
   IPOP_LOG(kDebug) << "ISAKMP-SA " << CookiePairText(sa.cookie_i, sa.cookie_r) << " selected "
                    << DescribePhase1(sa.transform);
+  return &sa;
+}
+
+Result<void> IkeService::Engine::RespondToMessage1(const Message& message, const Endpoint& local,
+                                                   const Endpoint& remote) {
+  if (auto checked = CheckPayloads(message, kMainModeSaRule); !checked) {
+    return checked;
+  }
+  // <-- HDR, SA, VID: choose one transform of the initiator's offer.
+  OfferedPhase1Transform chosen;
+  auto started = StartResponderSa(message, local, remote, config::ExchangeMode::kMain, chosen);
+  if (!started) {
+    return std::unexpected(started.error());
+  }
+  if (*started == nullptr) {
+    return {};
+  }
+  IsakmpSa& sa = **started;
 
   MessageBuilder builder(MainModeHeader(sa));
-  builder.Add(EncodePhase1Reply(chosen->wire));
+  builder.Add(EncodePhase1Reply(chosen.wire));
   AddResponderVendorIds(sa, builder);
   sa.last_received.assign(message.bytes().begin(), message.bytes().end());
   SendPhase1Message(sa, builder.Build(), /*expect_reply=*/true);
