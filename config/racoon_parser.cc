@@ -243,9 +243,9 @@ void Parser::ParseArguments(const DirectiveSpec& spec, Directive& directive) {
              "a path type (pre_shared_key, certificate, pidfile, ...)");
       return Expect(TokenKind::kString, spec, directive, "a quoted path");
     case Shape::kLifetime:
-      Expect(TokenKind::kWord, spec, directive, "\"time\"");
+      Expect(TokenKind::kWord, spec, directive, "\"time\" or \"byte\"");
       Expect(TokenKind::kNumber, spec, directive, "a number");
-      return Expect(TokenKind::kWord, spec, directive, "a time unit (sec, min or hour)");
+      return Expect(TokenKind::kWord, spec, directive, "a unit (sec, min, hour, or B, KB, MB, GB)");
     case Shape::kAlgorithm:
       return ParseAlgorithm(spec, directive);
     case Shape::kAlgorithmList:

@@ -250,7 +250,31 @@ void RacoonResolver::ResolveRemoteStatement(const Directive& directive, RemoteSt
     }
   } else if (name == "lifetime") {
     state.lifetime = ReadLifetime(directive);
+  } else if (name == "proposal_check") {
+    remote.proposal_check = ReadProposalCheck(arguments[0]);
+  } else if (name == "rekey") {
+    if (arguments[0].IsWord("force")) {
+      remote.rekey = Phase1Rekey::kForce;
+    } else {
+      remote.rekey = ReadSwitch(directive, arguments[0]) ? Phase1Rekey::kOn : Phase1Rekey::kOff;
+    }
   }
+}
+
+ProposalCheck RacoonResolver::ReadProposalCheck(const Token& value) {
+  static constexpr std::pair<std::string_view, ProposalCheck> kLevels[] = {
+      {"obey", ProposalCheck::kObey},
+      {"strict", ProposalCheck::kStrict},
+      {"claim", ProposalCheck::kClaim},
+      {"exact", ProposalCheck::kExact}};
+  for (const auto& [level_name, level] : kLevels) {
+    if (value.text == level_name) {
+      return level;
+    }
+  }
+  const std::string suggestion = DidYouMean(value.text, {"obey", "strict", "claim", "exact"});
+  ThrowAt(value, "unknown proposal_check level " + Quote(value.text) +
+                     (suggestion.empty() ? "; use obey, strict, claim or exact" : suggestion));
 }
 
 void RacoonResolver::ResolveExchangeModes(const Directive& directive, RemoteState& state) {
@@ -280,8 +304,8 @@ std::chrono::seconds RacoonResolver::ReadLifetime(const Directive& directive) {
   const std::vector<Token>& arguments = directive.arguments;
   if (arguments[0].IsWord("byte")) {
     ThrowAt(arguments[0],
-            "lifetime byte is rejected as deprecated, as racoon does; use "
-            "lifetime time NUMBER sec|min|hour");
+            "lifetime byte in phase 1 is rejected as deprecated, as racoon does; use "
+            "lifetime time NUMBER sec|min|hour (sainfo accepts lifetime byte)");
   }
   if (!arguments[0].IsWord("time")) {
     ThrowAt(arguments[0], "invalid lifetime type " + Quote(arguments[0].text) +

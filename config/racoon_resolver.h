@@ -71,6 +71,7 @@ class RacoonResolver {
   void ResolveRemoteStatement(const Directive& directive, RemoteState& state);
   void ResolveExchangeModes(const Directive& directive, RemoteState& state);
   std::chrono::seconds ReadLifetime(const Directive& directive);
+  ProposalCheck ReadProposalCheck(const Token& value);
   void ResolveCertificate(const Directive& directive, RemoteState& state);
   void ResolvePeersCertfile(const Directive& directive, RemoteState& state);
   void ResolveProposal(const Directive& directive, RemoteState& state);
@@ -84,6 +85,8 @@ class RacoonResolver {
   void ResolveSainfo(const Directive& directive);
   std::optional<Ipv4Prefix> ResolveSainfoId(const std::vector<Token>& arguments, size_t& index);
   void ResolveSainfoStatement(const Directive& directive, SainfoConfig& sainfo);
+  // `lifetime byte NUMBER B|KB|MB|GB`, returned in kilobytes.
+  uint64_t ReadByteLifetime(const Directive& directive);
 
   void FinishPreSharedKey();
 

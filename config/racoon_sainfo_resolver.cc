@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "config/racoon_algorithms.h"
 #include "config/racoon_resolver.h"
+#include "config/suggestion.h"
 
 namespace ipop::config {
 namespace {
@@ -184,7 +185,11 @@ void RacoonResolver::ResolveSainfoStatement(const Directive& directive, SainfoCo
     return;
   }
   if (directive.name == "lifetime") {
-    sainfo.lifetime = ReadLifetime(directive);
+    if (arguments[0].IsWord("byte")) {
+      sainfo.lifetime_kilobytes = ReadByteLifetime(directive);
+    } else {
+      sainfo.lifetime = ReadLifetime(directive);
+    }
     return;
   }
   // ALGORITHM [KEY_BITS] (, ALGORITHM [KEY_BITS])*
@@ -205,6 +210,35 @@ void RacoonResolver::ResolveSainfoStatement(const Directive& directive, SainfoCo
       sainfo.compression_deflate = true;
     }
   }
+}
+
+uint64_t RacoonResolver::ReadByteLifetime(const Directive& directive) {
+  // The SA payload carries byte lifetimes in kilobytes (RFC 2407 §4.5), so
+  // the limit is rounded up to whole kilobytes.
+  struct ByteUnit {
+    std::string_view name;
+    uint64_t bytes;  // bytes per unit
+  };
+  static constexpr ByteUnit kUnits[] = {{"B", 1}, {"KB", 1ULL << 10}, {"MB", 1ULL << 20}, {"GB", 1ULL << 30}};
+  // The kernel and the wire take 32-bit kilobyte counts at most.
+  constexpr uint64_t kMaxKilobytes = 0xffffffffULL;
+  const Token& number = directive.arguments[1];
+  const Token& unit = directive.arguments[2];
+  for (const ByteUnit& candidate : kUnits) {
+    if (candidate.name != unit.text) {
+      continue;
+    }
+    if (number.number == 0) {
+      ThrowAt(number, "lifetime byte must be at least 1 " + unit.text);
+    }
+    if (number.number > (kMaxKilobytes << 10) / candidate.bytes) {
+      ThrowAt(number, "lifetime byte " + number.text + " " + unit.text + " is too large; use at most 4095 GB");
+    }
+    const uint64_t bytes = number.number * candidate.bytes;
+    return (bytes + 1023) / 1024;
+  }
+  const std::string suggestion = DidYouMean(unit.text, {"B", "KB", "MB", "GB"});
+  ThrowAt(unit, "unknown byte unit " + Quote(unit.text) + (suggestion.empty() ? "; use B, KB, MB or GB" : suggestion));
 }
 
 }  // namespace ipop::config

@@ -24,6 +24,12 @@ enum class NatTraversal { kOff, kOn, kForce };
 // `ike_frag`: kOn fragments large phase 1 messages when the peer sent the
 // fragmentation vendor ID, kForce fragments them whatever the peer sent.
 enum class IkeFragmentation { kOff, kOn, kForce };
+// `proposal_check`: how a responder treats the initiator's lifetimes
+// (racoon.conf(5) of ipsec-tools 0.8.2). racoon's default is strict.
+enum class ProposalCheck { kObey, kStrict, kClaim, kExact };
+// `rekey`: whether a new ISAKMP SA is negotiated before the old one expires.
+// kOn does it only while phase 2 SAs with the peer exist, kForce always.
+enum class Phase1Rekey { kOff, kOn, kForce };
 
 // `generate_policy`: whether a responder installs policies built from the
 // initiator's Quick Mode IDs when none of its own match them. `require` and
@@ -78,6 +84,8 @@ struct RemoteConfig {
   bool initial_contact = true;
   NatTraversal nat_traversal = NatTraversal::kOff;
   IkeFragmentation ike_fragmentation = IkeFragmentation::kOff;  // racoon's default
+  ProposalCheck proposal_check = ProposalCheck::kStrict;
+  Phase1Rekey rekey = Phase1Rekey::kOn;
   bool dpd = true;         // advertise the DPD vendor ID
   size_t nonce_size = 16;  // bytes; racoon's default
   // DPD (RFC 3706) probing, with racoon's defaults: `dpd_delay` idle
@@ -123,6 +131,9 @@ struct SainfoConfig {
   // 0.9.1 SAs in tests/vectors/racoon-3des-sha1-modp1024/sad-a.txt show
   // "hard: 28800(s)".
   std::chrono::seconds lifetime{28800};
+  // `lifetime byte N B|KB|MB|GB`, in kilobytes as the SA payload carries it
+  // (RFC 2407 §4.5); 0 means no byte limit.
+  uint64_t lifetime_kilobytes = 0;
 };
 
 struct ListenConfig {

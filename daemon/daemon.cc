@@ -275,12 +275,16 @@ Result<void> Daemon::SetUpIke() {
       }
     });
   });
-  offload_->set_expire_handler([](const esp::SaExpire& expire) {
-    // TODO(daemon): start a rekey on a soft expiry once IkeService offers an
-    // entry point for it. Until then the SA is renegotiated on the ACQUIRE
-    // that follows the hard expiry.
-    IPOP_LOG(kInfo) << (expire.hard ? "hard" : "soft") << " expiry of kernel SA spi "
-                    << expire.spi << " dst " << expire.destination.ToString();
+  // EXPIRE comes from the kernel event handler or a packet worker thread, so
+  // it is posted to the IKE thread like ACQUIRE.
+  offload_->set_expire_handler([this](const esp::SaExpire& expire) {
+    boost::asio::post(io_, [this, expire] {
+      IPOP_LOG(kInfo) << (expire.hard ? "hard" : "soft") << " expiry of SA spi " << expire.spi << " dst "
+                      << expire.destination.ToString();
+      if (ike_ && !stopped_) {
+        ike_->HandleSaExpire(expire);
+      }
+    });
   });
   if (kernel_backend_) {
     kernel_events_.emplace(io_, kernel_backend_->event_fd());

@@ -175,6 +175,12 @@ SecurityAssociation* DatapathWorker::ChooseOutbound(const SadSnapshot& snapshot,
   return snapshot.FindOutbound(policy, tuple.source, tuple.destination, peer);
 }
 
+void DatapathWorker::ReportSoftByteExpiry(SecurityAssociation& sa) {
+  if (sa.TakeSoftByteExpiry()) {
+    backend_.ReportExpire(SaExpire{.spi = sa.spi(), .destination = sa.config().destination, .hard = false});
+  }
+}
+
 bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
   auto length = sa.config().mode == IpsecMode::kTunnel
                     ? EncapsulateTunnel(packet, sa, index_, MutableByteView(send_buffer_))
@@ -183,6 +189,7 @@ bool DatapathWorker::SendProtected(SecurityAssociation& sa, ByteView packet) {
     counters_.Drop(length.error());
     return false;
   }
+  ReportSoftByteExpiry(sa);
   const ByteView packet_out = ByteView(send_buffer_).first(*length);
   std::expected<void, int> sent;
   if (const auto& encapsulation = sa.config().encapsulation) {
@@ -266,6 +273,7 @@ void DatapathWorker::ReceiveProtected(const SadSnapshot& snapshot, MutableByteVi
     counters_.Drop(inner.error());
     return;
   }
+  ReportSoftByteExpiry(*sa);
   if (udp != nullptr) {
     // Only now, with the ICV verified and the sequence number committed,
     // is the packet known to come from the peer.

@@ -79,6 +79,8 @@ class DatapathWorker {
                                       const Ipv4Header& header, TimePoint now);
   // Encapsulates `packet` under `sa` and sends it; false when dropped.
   bool SendProtected(SecurityAssociation& sa, ByteView packet);
+  // Tells the IKE side, once per SA, that `sa` reached its soft byte limit.
+  void ReportSoftByteExpiry(SecurityAssociation& sa);
   // Decapsulates `packet` (an IPv4 ESP packet) and delivers the inner
   // packet. `udp` is set when the ESP came in UDP on a NAT-T socket.
   void ReceiveProtected(const SadSnapshot& snapshot, MutableByteView packet,

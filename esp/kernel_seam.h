@@ -152,8 +152,9 @@ class KernelSeam {
     endpoint_change_handler_ = std::move(handler);
   }
 
-  // Called when an SA expires. Only backends whose SAs can expire on their
-  // own (the XFRM backend) call it; the same threading rule applies.
+  // Called when an SA expires. The XFRM backend reports the kernel's soft
+  // and hard EXPIRE; the userspace backend reports only a soft byte limit,
+  // from a packet worker thread, so the same threading rule applies.
   void set_expire_handler(std::function<void(const SaExpire&)> handler) {
     expire_handler_ = std::move(handler);
   }

@@ -91,8 +91,6 @@ class SecurityAssociation {
 
   // True once the hard byte lifetime is reached; the packet path then stops
   // using the SA.
-  // TODO(esp): reaching soft_bytes is not reported to the IKE side, so no
-  // rekey starts on volume; only the time lifetimes trigger one.
   bool hard_lifetime_reached() const {
     return config_.lifetime.hard_bytes != 0 &&
            bytes_.load(std::memory_order_relaxed) >= config_.lifetime.hard_bytes;
@@ -112,6 +110,15 @@ class SecurityAssociation {
   void CountPacket(size_t payload_bytes) {
     packets_.fetch_add(1, std::memory_order_relaxed);
     bytes_.fetch_add(payload_bytes, std::memory_order_relaxed);
+  }
+  // Returns true exactly once, on the first call after the byte count
+  // reached soft_bytes, so that one worker reports the soft expiry and the
+  // IKE side starts a rekey.
+  bool TakeSoftByteExpiry() {
+    if (config_.lifetime.soft_bytes == 0 || bytes_.load(std::memory_order_relaxed) < config_.lifetime.soft_bytes) {
+      return false;
+    }
+    return !soft_expiry_reported_.exchange(true, std::memory_order_relaxed);
   }
   void CountReplayDrop() { replay_drops_.fetch_add(1, std::memory_order_relaxed); }
   void CountIntegrityDrop() { integrity_drops_.fetch_add(1, std::memory_order_relaxed); }
@@ -143,6 +150,7 @@ class SecurityAssociation {
   std::atomic<uint64_t> packets_{0};
   std::atomic<uint64_t> replay_drops_{0};
   std::atomic<uint64_t> integrity_drops_{0};
+  std::atomic<bool> soft_expiry_reported_{false};
 };
 
 // The lookup tables one publication of the backend's state consists of:

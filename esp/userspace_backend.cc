@@ -186,6 +186,12 @@ void UserspaceBackend::ReportEndpointChange(const SaEndpointChange& change) cons
   }
 }
 
+void UserspaceBackend::ReportExpire(const SaExpire& expire) const {
+  if (expire_handler_) {
+    expire_handler_(expire);
+  }
+}
+
 void UserspaceBackend::PublishLocked() {
   auto next = std::make_shared<SadSnapshot>();
   next->generation = ++generation_;

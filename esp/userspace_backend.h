@@ -15,7 +15,8 @@
 // - Per-SA mutable state lives in SecurityAssociation (see sad.h): atomic
 //   sequence number and counters, a per-SA spinlock for the replay window,
 //   one crypto context per worker.
-// - set_acquire_handler and set_endpoint_change_handler must be called
+// - set_acquire_handler, set_endpoint_change_handler and set_expire_handler
+//   (soft byte limits only) must be called
 //   before the Datapath starts. The handlers run on a packet worker
 //   thread, so they must only post to the IKE thread (for example with
 //   boost::asio::post).
@@ -82,6 +83,8 @@ class UserspaceBackend : public KernelSeam {
   // Passes `change` to the endpoint change handler, if one is set. Called
   // by packet workers.
   void ReportEndpointChange(const SaEndpointChange& change) const;
+  // Runs the expire handler for an SA whose byte count reached soft_bytes.
+  void ReportExpire(const SaExpire& expire) const;
 
   size_t worker_count() const { return worker_count_; }
 

@@ -133,10 +133,14 @@ IkeService::Engine::~Engine() {
     timers_.Cancel(sa->timeout_timer);
     timers_.Cancel(sa->lifetime_timer);
     timers_.Cancel(sa->dpd.timer);
+    timers_.Cancel(sa->rekey_timer);
     for (auto& [message_id, exchange] : sa->quick_modes) {
       CancelRetransmission(exchange.last_sent);
       timers_.Cancel(exchange.timeout_timer);
     }
+  }
+  for (const InstalledEspPair& pair : esp_pairs_) {
+    CancelEspPairTimers(pair);
   }
 }
 
@@ -213,6 +217,7 @@ void IkeService::Engine::ScheduleRemoval(IsakmpSa& sa) {
   timers_.Cancel(sa.lifetime_timer);
   timers_.Cancel(sa.dpd.timer);
   sa.dpd.timer = 0;
+  timers_.Cancel(sa.rekey_timer);
   for (auto& [message_id, exchange] : sa.quick_modes) {
     CancelRetransmission(exchange.last_sent);
     timers_.Cancel(exchange.timeout_timer);
@@ -411,9 +416,9 @@ void IkeService::Engine::OnPhase1Expired(uint64_t sa_id) {
   sa->lifetime_timer = 0;
   IPOP_LOG(kInfo) << "ISAKMP-SA expired " << sa->local.ToString() << "-" << sa->remote.ToString()
                   << " spi:" << CookiePairText(sa->cookie_i, sa->cookie_r);
-  // The ESP SAs keep their own lifetimes; only the ISAKMP SA goes.
-  // TODO(ike): start a new phase 1 before expiry so that rekeying needs no
-  // new ACQUIRE.
+  // The ESP SAs keep their own lifetimes; only the ISAKMP SA goes, and the
+  // peer is told so that it does not use it for a rekey.
+  SendDeletes(*sa, {});
   ScheduleRemoval(*sa);
 }
 

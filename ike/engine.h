@@ -41,6 +41,8 @@ class IkeService::Engine {
   std::vector<IsakmpSaStatus> ListIsakmpSas() const;
   IkeCounters counters() const { return counters_; }
   void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
+  void HandleSaExpire(const esp::SaExpire& expire);
+  void set_message_id_source(std::function<uint32_t()> source) { message_id_source_ = std::move(source); }
   void Shutdown();
   // engine_reload.cc
   Result<void> Reconfigure(config::RuntimeConfig& live, config::RuntimeConfig next);
@@ -233,6 +235,8 @@ class IkeService::Engine {
   // Sends a Delete through `sa` for each of `pairs` and removes them from
   // the kernel, then sends a Delete for `sa` itself.
   void SendDeletes(IsakmpSa& sa, const std::vector<InstalledEspPair>& pairs);
+  // Sends a Delete for `pair` through `sa` and removes the pair.
+  void SendEspDelete(IsakmpSa& sa, const InstalledEspPair& pair);
   // Removes both ESP SAs of `pair` from the kernel and from esp_pairs_.
   void DeleteEspPair(const InstalledEspPair& pair);
   // Removes the established SAs with the peer of `sa`, other than `sa`, and
@@ -255,6 +259,32 @@ class IkeService::Engine {
   // Deletes the ISAKMP SAs and ESP SAs of a peer that stopped answering, so
   // that its next outbound packet raises an ACQUIRE and renegotiates.
   void DeclarePeerDead(IsakmpSa& sa);
+
+  // ---- rekey.cc: lifetimes of installed pairs, rekeying, duplicates ----
+  // Starts the timers of a newly installed pair and retires the pairs it
+  // replaces: an older generation, or the losing duplicate of a
+  // simultaneous negotiation.
+  void TrackNewEspPair(InstalledEspPair& pair, const QuickModeExchange& exchange);
+  InstalledEspPair* FindEspPair(uint32_t inbound_spi, Ipv4Address local);
+  void CancelEspPairTimers(const InstalledEspPair& pair);
+  void OnEspRekeyDue(uint32_t inbound_spi, Ipv4Address local);
+  void OnEspHardExpiry(uint32_t inbound_spi, Ipv4Address local);
+  void Supersede(InstalledEspPair& pair, const InstalledEspPair& successor);
+  void CheckRetirement(uint32_t inbound_spi, Ipv4Address local, uint32_t successor_spi, TimePoint deadline);
+  // Sends a Delete for `pair` through an established ISAKMP SA with its
+  // peer, if there is one, and removes the pair from the kernel.
+  void DeleteEspPairAndNotify(const InstalledEspPair& pair);
+  IsakmpSa* FindEstablishedSaForPair(const InstalledEspPair& pair);
+  void SchedulePhase1Rekey(IsakmpSa& sa);
+  void OnPhase1RekeyDue(uint64_t sa_id);
+  // Sets exchange.rekey_delay once, before the first SA of the pair goes in.
+  void PrepareEspLifetime(QuickModeExchange& exchange);
+  // Uses the RESPONDER-LIFETIME notify of Quick Mode message 2, when there
+  // is one, to shorten the lifetime of the exchange's SAs.
+  Result<void> ObeyResponderLifetime(const IsakmpSa& sa, const Message& message, QuickModeExchange& exchange);
+  // Returns the RESPONDER-LIFETIME notify that carries the lifetime we
+  // chose for `exchange` to the initiator.
+  NotificationPayload MakeResponderLifetime(const QuickModeExchange& exchange) const;
 
   const config::RuntimeConfig& config_;
   TimerService& timers_;
@@ -310,6 +340,9 @@ class IkeService::Engine {
   // Returns true when `next` still has a remote, a sainfo and the kernel
   // seam an outbound policy for `pair`.
   bool EspPairStillConfigured(const InstalledEspPair& pair, const config::RuntimeConfig& next) const;
+  // Draws Quick Mode and Informational message IDs; tests replace it to
+  // force two peers onto the same ID.
+  std::function<uint32_t()> message_id_source_;
 };
 
 }  // namespace ipop::ike

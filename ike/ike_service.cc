@@ -26,6 +26,12 @@ void IkeService::HandlePeerEndpointChange(const esp::SaEndpointChange& change) {
   engine_->HandlePeerEndpointChange(change);
 }
 
+void IkeService::HandleSaExpire(const esp::SaExpire& expire) { engine_->HandleSaExpire(expire); }
+
+void IkeService::SetMessageIdSourceForTesting(std::function<uint32_t()> source) {
+  engine_->set_message_id_source(std::move(source));
+}
+
 void IkeService::SetKeyLog(KeyLog* key_log) { engine_->set_key_log(key_log); }
 
 void IkeService::Shutdown() { engine_->Shutdown(); }

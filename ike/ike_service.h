@@ -134,6 +134,17 @@ class IkeService {
   // messages follow the ESP SAs. Call it on the IKE thread.
   void HandlePeerEndpointChange(const esp::SaEndpointChange& change);
 
+  // Renegotiates the ESP SA pair of `expire.spi` on a soft expiry, and
+  // removes the pair and tells the peer on a hard one, as a kernel EXPIRE
+  // reports them (XFRM backend) or the data path does for byte limits.
+  // The engine keeps its own lifetime timers as well, so backends that
+  // report nothing still rekey. Call it on the IKE thread.
+  void HandleSaExpire(const esp::SaExpire& expire);
+
+  // Replaces the random source of Quick Mode and Informational message IDs.
+  // For tests that need two peers to pick the same ID.
+  void SetMessageIdSourceForTesting(std::function<uint32_t()> source);
+
   // Makes the service append the keys of every ISAKMP SA and ESP SA it
   // establishes to `key_log` (see ike/key_log.h). Null turns it off. The log
   // must outlive the service.

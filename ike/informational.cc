@@ -195,6 +195,7 @@ void IkeService::Engine::HandleDelete(IsakmpSa& sa, const DeletePayload& deletio
 
 void IkeService::Engine::DeleteEspPair(const InstalledEspPair& pair) {
   const InstalledEspPair copy = pair;  // `pair` may point into esp_pairs_
+  CancelEspPairTimers(copy);
   for (bool inbound : {false, true}) {
     const uint32_t spi = inbound ? copy.inbound_spi : copy.outbound_spi;
     // Outbound SPIs are the peers' choice, so two peers behind one NAT may
@@ -299,16 +300,20 @@ void IkeService::Engine::SendProtectedInformational(IsakmpSa& sa, PayloadType ty
   Send(sa.local, sa.remote, *sealed);
 }
 
+void IkeService::Engine::SendEspDelete(IsakmpSa& sa, const InstalledEspPair& pair) {
+  // We name the SA we receive on (RFC 2408 §3.15), as racoon does.
+  DeletePayload deletion;
+  deletion.protocol_id = kProtocolEsp;
+  deletion.spi_size = kSpiSizeEsp;
+  deletion.spis.push_back(Bytes{std::byte(pair.inbound_spi >> 24), std::byte(pair.inbound_spi >> 16),
+                                std::byte(pair.inbound_spi >> 8), std::byte(pair.inbound_spi)});
+  SendProtectedInformational(sa, PayloadType::kDelete, EncodeBody(deletion));
+  DeleteEspPair(pair);
+}
+
 void IkeService::Engine::SendDeletes(IsakmpSa& sa, const std::vector<InstalledEspPair>& pairs) {
   for (const InstalledEspPair& pair : pairs) {
-    // We name the SA we receive on (RFC 2408 §3.15), as racoon does.
-    DeletePayload deletion;
-    deletion.protocol_id = kProtocolEsp;
-    deletion.spi_size = kSpiSizeEsp;
-    deletion.spis.push_back(Bytes{std::byte(pair.inbound_spi >> 24), std::byte(pair.inbound_spi >> 16),
-                                  std::byte(pair.inbound_spi >> 8), std::byte(pair.inbound_spi)});
-    SendProtectedInformational(sa, PayloadType::kDelete, EncodeBody(deletion));
-    DeleteEspPair(pair);
+    SendEspDelete(sa, pair);
   }
   DeletePayload deletion;
   deletion.protocol_id = kProtocolIsakmp;

@@ -3,6 +3,7 @@
 #ifndef IPOP_IKE_ISAKMP_SA_H_
 #define IPOP_IKE_ISAKMP_SA_H_
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -82,6 +83,17 @@ struct InstalledEspPair {
   // Unlike remote_port it never follows a NAT mapping change, because the
   // backend finds the SA by the port it was added with.
   uint16_t encapsulation_port = 0;
+
+  // Lifetime and rekeying (rekey.cc).
+  bool initiator = false;           // we sent Quick Mode message 1
+  uint32_t outbound_policy_id = 0;  // the policy a rekey negotiates for
+  std::chrono::seconds lifetime{0};
+  TimePoint installed_at{};
+  TimerId rekey_timer = 0;   // soft point: start a new Quick Mode
+  TimerId expiry_timer = 0;  // hard lifetime: remove the pair
+  TimerId retire_timer = 0;  // superseded: wait for the successor, then delete
+  bool rekey_started = false;
+  bool superseded = false;  // a newer pair replaces it and it is deleted soon
 };
 
 struct QuickModeExchange {
@@ -118,6 +130,9 @@ struct QuickModeExchange {
   std::optional<SentMessage> last_sent;
   TimerId timeout_timer = 0;
   TimePoint started{};
+  // When the new pair is renegotiated after installation; set on first
+  // installation so that both SAs and the engine's timer agree.
+  Duration rekey_delay{};
 };
 
 // Dead Peer Detection (RFC 3706) of one established ISAKMP SA. Probing runs
@@ -195,6 +210,7 @@ struct IsakmpSa {
   std::optional<SentMessage> last_sent;
   TimerId timeout_timer = 0;
   TimerId lifetime_timer = 0;
+  TimerId rekey_timer = 0;  // phase 1 rekey (`rekey on|force`)
   TimePoint created{};
   TimePoint established_at{};
 

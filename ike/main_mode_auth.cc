@@ -342,6 +342,7 @@ void IkeService::Engine::Phase1Established(IsakmpSa& sa) {
   ++counters_.phase1_established;
   const uint64_t sa_id = sa.id;
   sa.lifetime_timer = timers_.Schedule(sa.transform.lifetime, [this, sa_id] { OnPhase1Expired(sa_id); });
+  SchedulePhase1Rekey(sa);
   IPOP_LOG(kInfo) << "ISAKMP-SA established " << sa.local.ToString() << "-" << sa.remote.ToString()
                   << " spi:" << CookiePairText(sa.cookie_i, sa.cookie_r);
   if (key_log_ != nullptr) {

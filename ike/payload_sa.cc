@@ -178,6 +178,27 @@ void EncodeProposal(const Proposal& proposal, bool last, ByteWriter& out) {
 
 }  // namespace
 
+Result<std::vector<DataAttribute>> ParseDataAttributes(ByteView body) {
+  ByteReader reader(body);
+  std::vector<DataAttribute> attributes;
+  while (reader.remaining_size() > 0) {
+    auto attribute = ParseAttribute(reader);
+    if (!attribute) {
+      return std::unexpected(attribute.error());
+    }
+    attributes.push_back(std::move(*attribute));
+  }
+  return attributes;
+}
+
+Bytes EncodeDataAttributes(const std::vector<DataAttribute>& attributes) {
+  ByteWriter out;
+  for (const DataAttribute& attribute : attributes) {
+    EncodeAttribute(attribute, out);
+  }
+  return out.Take();
+}
+
 DataAttribute DataAttribute::Basic(uint16_t type, uint16_t value) {
   DataAttribute attribute;
   attribute.type = type;

@@ -98,6 +98,12 @@ struct SaPayload {
 Result<SaPayload> ParseSaPayload(ByteView body);
 Bytes EncodeBody(const SaPayload& payload);
 
+// Parses a body that holds only data attributes, such as the Notification
+// Data of RESPONDER-LIFETIME (RFC 2407 §4.6.3.1). Fails with
+// BAD-PROPOSAL-SYNTAX when an attribute is truncated.
+Result<std::vector<DataAttribute>> ParseDataAttributes(ByteView body);
+Bytes EncodeDataAttributes(const std::vector<DataAttribute>& attributes);
+
 // Groups the proposals by proposal number, in order of first appearance:
 // each group is one alternative, RFC 2408 §4.2. Pointers refer into
 // `payload`.

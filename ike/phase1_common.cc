@@ -39,7 +39,11 @@ Result<OfferedPhase1Transform> ChoosePhase1(const SaPayload& payload, const conf
   // first entry with the same algorithms is the one it chose.
   for (const OfferedPhase1Transform& entry : *offered) {
     if (SamePhase1Algorithms(entry.value, *chosen)) {
-      return entry;
+      // The reply echoes the offer on the wire, but our SA lives as long
+      // as proposal_check decided.
+      OfferedPhase1Transform result = entry;
+      result.value.lifetime = chosen->lifetime;
+      return result;
     }
   }
   return Fail(ErrorCode::kNoProposalChosen, "selected transform not found in the offer", kNotifyNoProposalChosen);

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "ike/constants.h"
+#include "ike/lifetime.h"
 
 namespace ipop::ike {
 
@@ -134,12 +135,25 @@ std::vector<Phase1Transform> BuildPhase1Offer(const config::RemoteConfig& remote
 Result<Phase1Transform> SelectPhase1(const std::vector<Phase1Transform>& offered,
                                      const config::RemoteConfig& remote) {
   const std::vector<Phase1Transform> ours = BuildPhase1Offer(remote);
+  std::string lifetime_rejection;
   for (const Phase1Transform& theirs : offered) {
     for (const Phase1Transform& mine : ours) {
-      if (SamePhase1Algorithms(theirs, mine)) {
-        return theirs;
+      if (!SamePhase1Algorithms(theirs, mine)) {
+        continue;
       }
+      auto lifetime = ChooseResponderLifetime(remote.proposal_check, Lifetime{theirs.lifetime, 0},
+                                              Lifetime{mine.lifetime, 0}, /*phase2=*/false);
+      if (!lifetime) {
+        lifetime_rejection = lifetime.error().detail;
+        continue;
+      }
+      Phase1Transform chosen = theirs;
+      chosen.lifetime = lifetime->lifetime.seconds;
+      return chosen;
     }
+  }
+  if (!lifetime_rejection.empty()) {
+    return Fail(ErrorCode::kNoProposalChosen, lifetime_rejection, kNotifyNoProposalChosen);
   }
   std::string detail = "none of the peer's " + std::to_string(offered.size()) +
                        " phase 1 transforms matches the configuration";
@@ -163,6 +177,7 @@ std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool
     transform.udp_encapsulated = udp_encapsulated;
     transform.tunnel = tunnel;
     transform.lifetime = sainfo.lifetime;
+    transform.lifetime_kilobytes = sainfo.lifetime_kilobytes;
     if (transform.cipher == crypto::EspCipher::kAesGcm16) {
       // AES-GCM authenticates by itself (RFC 4106 §5).
       transform.integrity = crypto::EspIntegrity::kNone;
@@ -179,7 +194,8 @@ std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool
 
 Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
                                const config::SainfoConfig& sainfo, bool udp_encapsulated,
-                               bool tunnel) {
+                               bool tunnel, config::ProposalCheck proposal_check) {
+  std::string lifetime_rejection;
   for (const EspTransform& theirs : offered) {
     if (theirs.udp_encapsulated != udp_encapsulated || theirs.tunnel != tunnel) {
       continue;
@@ -187,11 +203,26 @@ Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
     if (sainfo.pfs_group && theirs.pfs_group != sainfo.pfs_group) {
       continue;
     }
-    if (std::optional<crypto::EspIntegrity> integrity = SainfoAllows(sainfo, theirs)) {
-      EspTransform chosen = theirs;
-      chosen.integrity = *integrity;
-      return chosen;
+    std::optional<crypto::EspIntegrity> integrity = SainfoAllows(sainfo, theirs);
+    if (!integrity) {
+      continue;
     }
+    auto lifetime =
+        ChooseResponderLifetime(proposal_check, Lifetime{theirs.lifetime, theirs.lifetime_kilobytes},
+                                Lifetime{sainfo.lifetime, sainfo.lifetime_kilobytes}, /*phase2=*/true);
+    if (!lifetime) {
+      lifetime_rejection = lifetime.error().detail;
+      continue;
+    }
+    EspTransform chosen = theirs;
+    chosen.integrity = *integrity;
+    chosen.lifetime = lifetime->lifetime.seconds;
+    chosen.lifetime_kilobytes = lifetime->lifetime.kilobytes;
+    chosen.lifetime_shortened = lifetime->notify_initiator;
+    return chosen;
+  }
+  if (!lifetime_rejection.empty()) {
+    return Fail(ErrorCode::kNoProposalChosen, lifetime_rejection, kNotifyNoProposalChosen);
   }
   std::string detail = "none of the peer's " + std::to_string(offered.size()) +
                        " ESP transforms matches the sainfo";

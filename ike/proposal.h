@@ -30,6 +30,10 @@ struct EspTransform {
   bool udp_encapsulated = false;  // UDP-encapsulated mode after a NAT was detected
   bool tunnel = false;            // tunnel mode (RFC 2407 §4.5), else transport mode
   std::chrono::seconds lifetime{3600};
+  uint64_t lifetime_kilobytes = 0;  // 0: no byte limit
+  // Set by SelectEsp when the responder cut the offered lifetime under
+  // `proposal_check claim` and must send RESPONDER-LIFETIME.
+  bool lifetime_shortened = false;
 };
 
 bool SamePhase1Algorithms(const Phase1Transform& a, const Phase1Transform& b);
@@ -47,9 +51,9 @@ std::string DescribeEsp(const EspTransform& transform);
 std::vector<Phase1Transform> BuildPhase1Offer(const config::RemoteConfig& remote);
 
 // Selects the first of the peer's transforms that equals one of our
-// proposals in cipher, key length, hash, authentication method and group.
-// The initiator's lifetime is accepted as offered (racoon's `proposal_check
-// obey`). Fails with NO-PROPOSAL-CHOSEN.
+// proposals in cipher, key length, hash, authentication method and group,
+// and whose lifetime remote.proposal_check accepts (see lifetime.h). The
+// result carries the lifetime our SA uses. Fails with NO-PROPOSAL-CHOSEN.
 Result<Phase1Transform> SelectPhase1(const std::vector<Phase1Transform>& offered,
                                      const config::RemoteConfig& remote);
 
@@ -63,13 +67,15 @@ std::vector<EspTransform> BuildEspOffer(const config::SainfoConfig& sainfo, bool
 // Selects the first of the peer's ESP transforms that `sainfo` allows. The
 // PFS group must equal sainfo's pfs_group when it is set; without one the
 // peer's group is accepted. The encapsulation mode must equal
-// `udp_encapsulated`, and tunnel mode must equal `tunnel`. The initiator's
-// lifetime is accepted as offered. The result carries sainfo's integrity
-// algorithm, so an HMAC-SHA2-256 offer becomes kHmacSha256_96 when sainfo
-// lists hmac_sha256_96.
+// `udp_encapsulated`, and tunnel mode must equal `tunnel`. The lifetime
+// must pass `proposal_check` (see lifetime.h), and the result carries the
+// lifetime our SAs use. The result carries sainfo's integrity algorithm, so
+// an HMAC-SHA2-256 offer becomes kHmacSha256_96 when sainfo lists
+// hmac_sha256_96.
 Result<EspTransform> SelectEsp(const std::vector<EspTransform>& offered,
                                const config::SainfoConfig& sainfo, bool udp_encapsulated,
-                               bool tunnel = false);
+                               bool tunnel = false,
+                               config::ProposalCheck proposal_check = config::ProposalCheck::kObey);
 
 }  // namespace ipop::ike
 

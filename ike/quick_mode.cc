@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "crypto/random.h"
 #include "ike/engine.h"
+#include "ike/lifetime.h"
 #include "ike/payload_hash.h"
 #include "ike/payload_identification.h"
 #include "ike/payload_key_exchange.h"
@@ -139,7 +140,7 @@ std::string SpiText(uint32_t spi) {
 uint32_t IkeService::Engine::NewMessageId(const IsakmpSa& sa) {
   uint32_t message_id = 0;
   while (message_id == 0 || sa.used_message_ids.contains(message_id)) {
-    message_id = crypto::RandomU32();
+    message_id = message_id_source_ ? message_id_source_() : crypto::RandomU32();
   }
   return message_id;
 }
@@ -299,6 +300,10 @@ Result<void> IkeService::Engine::HandleQuickMode2(IsakmpSa& sa, QuickModeExchang
   }
   exchange.chosen = *ours;
   exchange.outbound_spi = offered->front().spi;
+  if (auto obeyed = ObeyResponderLifetime(sa, *message, exchange); !obeyed) {
+    FailQuickMode(sa, exchange, "the responder's RESPONDER-LIFETIME is invalid: " + obeyed.error().detail);
+    return {};
+  }
   if (exchange.tunnel) {
     if (auto returned = CheckReturnedTunnelIds(*message, *exchange.tunnel); !returned) {
       FailQuickMode(sa, exchange, "the responder's IDs are invalid: " + returned.error().detail);
@@ -426,7 +431,7 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
     for (const OfferedEspTransform& entry : *offered) {
       values.push_back(entry.value);
     }
-    chosen = SelectEsp(values, *sainfo, sa.nat.any_nat(), tunnel);
+    chosen = SelectEsp(values, *sainfo, sa.nat.any_nat(), tunnel, sa.remote_config->proposal_check);
   }
   if (!chosen) {
     ++counters_.phase2_failed;
@@ -518,6 +523,9 @@ Result<void> IkeService::Engine::RespondToQuickMode1(IsakmpSa& sa, const Message
     // RFC 3947 §5.2: the responder sends NAT-OA when it chose
     // UDP-encapsulated transport mode.
     AddNatOa(sa, builder);
+  }
+  if (exchange.chosen.lifetime_shortened) {
+    builder.Add(MakeResponderLifetime(exchange));
   }
   builder.ReplaceBody(0, ComputeQuickModeHash2(sa.transform.hash, sa.keys.skeyid_a, message_id,
                                                exchange.nonce_i, builder.EncodeChain(1)));
@@ -682,14 +690,18 @@ esp::EspSaConfig IkeService::Engine::MakeEspSaConfig(const IsakmpSa& sa, const Q
       config.original_destination = exchange.local_address_seen_by_peer;
     }
   }
-  // Soft expiry at 80% of the lifetime leaves time to negotiate a new SA.
+  // The soft limits match the engine's own rekey timer (rekey.cc), so a
+  // kernel soft EXPIRE and the timer start the same single rekey.
   config.lifetime.hard_time = chosen.lifetime;
-  config.lifetime.soft_time = chosen.lifetime * 8 / 10;
+  config.lifetime.soft_time = std::chrono::ceil<std::chrono::seconds>(exchange.rekey_delay);
+  config.lifetime.hard_bytes = chosen.lifetime_kilobytes * 1024;
+  config.lifetime.soft_bytes = RekeyBytes(chosen.lifetime_kilobytes, exchange.initiator);
   config.policy_id = inbound ? exchange.inbound_policy_id : exchange.outbound_policy_id;
   return config;
 }
 
 bool IkeService::Engine::InstallInboundEspEarly(IsakmpSa& sa, QuickModeExchange& exchange) {
+  PrepareEspLifetime(exchange);
   if (auto added = kernel_.AddSa(MakeEspSaConfig(sa, exchange, /*inbound=*/true)); !added) {
     FailQuickMode(sa, exchange, "installing the inbound SA failed: " + added.error().detail);
     return false;
@@ -713,6 +725,7 @@ void IkeService::Engine::RemoveEarlyInboundEsp(QuickModeExchange& exchange) {
 }
 
 Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& exchange) {
+  PrepareEspLifetime(exchange);
   for (bool inbound : {true, false}) {
     const uint32_t spi = inbound ? exchange.inbound_spi : exchange.outbound_spi;
     if (!(inbound && exchange.inbound_installed)) {
@@ -734,14 +747,21 @@ Result<void> IkeService::Engine::InstallEspSas(IsakmpSa& sa, QuickModeExchange& 
     }
   }
   exchange.inbound_installed = false;  // now owned by the installed pair
-  esp_pairs_.push_back(InstalledEspPair{
-      sa.id, exchange.inbound_spi, exchange.outbound_spi, exchange.local_address,
-      exchange.remote_address, sa.remote.port, sa.nat.peer_behind_nat,
-      static_cast<uint16_t>(exchange.chosen.udp_encapsulated ? sa.remote.port : 0)});
+  InstalledEspPair pair;
+  pair.isakmp_sa_id = sa.id;
+  pair.inbound_spi = exchange.inbound_spi;
+  pair.outbound_spi = exchange.outbound_spi;
+  pair.local = exchange.local_address;
+  pair.remote = exchange.remote_address;
+  pair.remote_port = sa.remote.port;
+  pair.peer_behind_nat = sa.nat.peer_behind_nat;
+  pair.encapsulation_port = static_cast<uint16_t>(exchange.chosen.udp_encapsulated ? sa.remote.port : 0);
+  esp_pairs_.push_back(pair);
   pair_details_[exchange.inbound_spi] = PairDetails{
       .local_id = exchange.tunnel ? exchange.tunnel->local : Ipv4Prefix{exchange.local_address, 32},
       .remote_id = exchange.tunnel ? exchange.tunnel->remote : Ipv4Prefix{exchange.remote_address, 32},
       .generated_policy_ids = std::exchange(exchange.generated_policy_ids, {})};
+  TrackNewEspPair(esp_pairs_.back(), exchange);
   ++counters_.phase2_established;
   Transition(sa, exchange, QuickModeState::kEstablished);
   IPOP_LOG(kDebug) << "Quick Mode with " << sa.remote.ToString() << " chose " << DescribeEsp(exchange.chosen);

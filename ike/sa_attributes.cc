@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/byte_writer.h"
+#include "ike/lifetime.h"
 
 namespace ipop::ike {
 
@@ -280,6 +281,8 @@ bool ApplyEspAttribute(const DataAttribute& attribute, EspAttributeState& state)
     case kIpsecAttributeSaLifeDuration:
       if (state.life_type == kIpsecLifeTypeSeconds) {
         state.transform.lifetime = std::chrono::seconds(*value);
+      } else if (state.life_type == kIpsecLifeTypeKilobytes) {
+        state.transform.lifetime_kilobytes = *value;
       }
       return true;
     case kIpsecAttributeGroupDescription:
@@ -419,8 +422,9 @@ SaPayload EncodeEspSa(const std::vector<EspTransform>& transforms, uint32_t spi,
     Transform wire;
     wire.number = number++;
     wire.transform_id = EspCipherToWire(transform.cipher);
-    wire.attributes.push_back(DataAttribute::Basic(kIpsecAttributeSaLifeType, kIpsecLifeTypeSeconds));
-    wire.attributes.push_back(Duration(kIpsecAttributeSaLifeDuration, transform.lifetime));
+    for (DataAttribute& life : EncodeIpsecLifetime(Lifetime{transform.lifetime, transform.lifetime_kilobytes})) {
+      wire.attributes.push_back(std::move(life));
+    }
     wire.attributes.push_back(DataAttribute::Basic(
         kIpsecAttributeEncapsulationMode, EncapsulationModeValue(transform, udp_transport_mode)));
     if (transform.integrity != crypto::EspIntegrity::kNone) {

@@ -187,14 +187,16 @@ OffloadBackend::OffloadBackend(OffloadMode mode, UserspaceBackend& userspace, Xf
       acquire_handler_(request);
     }
   };
+  auto forward_expire = [this](const SaExpire& expire) {
+    if (expire_handler_) {
+      expire_handler_(expire);
+    }
+  };
   userspace_.set_acquire_handler(forward_acquire);
+  userspace_.set_expire_handler(forward_expire);
   if (kernel_ != nullptr) {
     kernel_->set_acquire_handler(forward_acquire);
-    kernel_->set_expire_handler([this](const SaExpire& expire) {
-      if (expire_handler_) {
-        expire_handler_(expire);
-      }
-    });
+    kernel_->set_expire_handler(forward_expire);
   }
 }
 

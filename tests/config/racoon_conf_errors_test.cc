@@ -118,8 +118,7 @@ TEST(RacoonConfErrorTest, UnsupportedDirectives) {
             "t.conf:1:1: mode_cfg is not supported yet: XAuth, Mode Config, RADIUS and LDAP are "
             "not implemented; use rsasig or pre_shared_key authentication without them; remove "
             "it to run with ipop-espd");
-  EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; proposal_check strict;")),
-            "");
+  EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; ph1id 1;")), "");
   EXPECT_NE(LoadError(Change("exchange_mode main;", "exchange_mode main; xauth_login \"u\";")), "");
   EXPECT_EQ(LoadError(std::string("privsep { user \"racoon\"; }\n") + kValid),
             "t.conf:1:1: privsep is not supported yet: privilege separation is not implemented; "

@@ -111,6 +111,41 @@ TEST_F(DatapathTest, ProtectedPacketReachesPeer) {
   EXPECT_TRUE(acquires_.empty());
 }
 
+TEST_F(DatapathTest, SoftByteLimitReportedOnce) {
+  std::vector<SaExpire> expires_a;
+  std::vector<SaExpire> expires_b;
+  backend_a_.set_expire_handler([&](const SaExpire& expire) { expires_a.push_back(expire); });
+  backend_b_.set_expire_handler([&](const SaExpire& expire) { expires_b.push_back(expire); });
+  for (bool inbound : {false, true}) {
+    EspSaConfig config = MakeSaConfig(kAlgorithms[6], kSpiAToB, "192.168.1.100", "192.168.1.101", inbound);
+    config.lifetime.soft_bytes = 100;
+    auto added = (inbound ? backend_b_ : backend_a_).AddSa(std::move(config));
+    ASSERT_TRUE(added.has_value()) << ToString(added.error());
+  }
+
+  // Each ping carries 64 payload bytes: the second one crosses 100.
+  io_a_.tun_input.push_back(Ping());
+  datapath_a_->worker(0).ProcessReady();
+  CarryAToB();
+  EXPECT_TRUE(expires_a.empty());
+  EXPECT_TRUE(expires_b.empty());
+  for (int i = 0; i < 3; ++i) {
+    io_a_.tun_input.push_back(Ping());
+  }
+  datapath_a_->worker(0).ProcessReady();
+  CarryAToB();
+
+  ASSERT_EQ(expires_a.size(), 1u);
+  EXPECT_EQ(expires_a[0].spi, kSpiAToB);
+  EXPECT_EQ(expires_a[0].destination, Address("192.168.1.101"));
+  EXPECT_FALSE(expires_a[0].hard);
+  ASSERT_EQ(expires_b.size(), 1u);
+  EXPECT_EQ(expires_b[0].spi, kSpiAToB);
+  EXPECT_FALSE(expires_b[0].hard);
+  // The SA still carries traffic after the soft limit.
+  EXPECT_EQ(io_b_.tun_output.size(), 4u);
+}
+
 TEST_F(DatapathTest, MissingSaAcquiresOnceAndHolds) {
   for (int i = 0; i < 6; ++i) {
     io_a_.tun_input.push_back(Ping(10 + i));

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "base/ip_address.h"
 #include "base/log.h"
 #include "base/timer.h"
@@ -257,6 +259,21 @@ inline std::vector<PayloadType> PayloadTypesOf(const Bytes& datagram) {
 inline bool IsEncrypted(const Bytes& datagram) {
   auto message = ParseMessage(datagram);
   return message && message->header().encrypted();
+}
+
+// Checks that every outbound SA of `node` is an inbound SA of `peer` with
+// the same keys, so that nothing `node` sends is lost or unreadable.
+inline void ExpectOutboundKnownToPeer(const Node& node, const Node& peer) {
+  for (const esp::EspSaConfig& outbound : node.kernel.sas) {
+    if (outbound.inbound) {
+      continue;
+    }
+    const esp::EspSaConfig* inbound = peer.kernel.Find(outbound.spi);
+    ASSERT_NE(inbound, nullptr) << outbound.spi;
+    EXPECT_TRUE(inbound->inbound);
+    EXPECT_EQ(ToHex(inbound->cipher_key.view()), ToHex(outbound.cipher_key.view()));
+    EXPECT_EQ(ToHex(inbound->integrity_key.view()), ToHex(outbound.integrity_key.view()));
+  }
 }
 
 // Captures log lines for the lifetime of the object.
