@@ -22,7 +22,7 @@
 # Usage: charon_case.sh BIN_DIR --role initiator|responder --auth rsasig|psk
 #                       --suite modp1024|modp2048|gcm|ecp384|modp4096
 #                       [--nat ours|charon] [--mode main|aggressive]
-#                       [--fragmentation no|force]
+#                       [--fragmentation no|force] [--chain 1|2]
 #                       [--prefix NAME] [--keep]
 #   BIN_DIR    directory holding ipop-espd and ipop-esp
 #   --role     ipop-espd's role; charon takes the other one
@@ -41,6 +41,11 @@
 #              force: both sides split large phase 1 messages into IKE
 #              fragments (ike_frag force, fragmentation = force) and
 #              ipop-espd must log that it sent and reassembled some
+#   --chain    depth of the certificate chains with --auth rsasig (default
+#              1). With 2, an intermediate CA under the root issues both
+#              node certificates. Each side sends the intermediate after its
+#              own certificate and trusts only the root, so ipop-espd must
+#              verify charon's chain with the intermediate charon sends.
 #   --prefix   prefix of the namespaces and interfaces (default ipio-c),
 #              at most 10 characters
 #   --keep     keep the work directory (configs and logs)
@@ -66,6 +71,7 @@ suite=""
 nat=""
 mode="main"
 fragmentation="no"
+chain=1
 prefix="ipio-c"
 keep=0
 while [ $# -gt 0 ]; do
@@ -76,6 +82,7 @@ while [ $# -gt 0 ]; do
     --nat) nat="$2"; shift ;;
     --mode) mode="$2"; shift ;;
     --fragmentation) fragmentation="$2"; shift ;;
+    --chain) chain="$2"; shift ;;
     --prefix) prefix="$2"; shift ;;
     --keep) keep=1 ;;
     *) echo "charon_case: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -86,6 +93,8 @@ done
 case "$role" in initiator|responder) ;; *) echo "charon_case: --role must be initiator or responder" >&2; exit 2 ;; esac
 case "$auth" in rsasig|psk) ;; *) echo "charon_case: --auth must be rsasig or psk" >&2; exit 2 ;; esac
 case "$mode" in main|aggressive) ;; *) echo "charon_case: --mode must be main or aggressive" >&2; exit 2 ;; esac
+case "$chain" in 1|2) ;; *) echo "charon_case: --chain must be 1 or 2" >&2; exit 2 ;; esac
+[ "$chain" = 1 ] || [ "$auth" = rsasig ] || { echo "charon_case: --chain 2 needs --auth rsasig" >&2; exit 2; }
 case "$fragmentation" in
   no) ike_frag_racoon="off"; fragment_size_charon=1280 ;;
   force) ike_frag_racoon="force"; fragment_size_charon=576 ;;
@@ -288,15 +297,33 @@ mkdir -p "$ours/certs" "$charon/run" "$swanctl_dir"/{x509,x509ca,private}
 openssl genrsa -out "$work/rootCA.key" 2048 2>/dev/null
 openssl req -x509 -new -nodes -key "$work/rootCA.key" -sha256 -days 2 \
   -subj "/CN=ipop-esp interop CA" -out "$work/rootCA.pem"
+# The CA that issues the node certificates: the root itself, or with
+# --chain 2 an intermediate CA under it.
+issuer="rootCA"
+if [ "$chain" = 2 ]; then
+  issuer="interCA"
+  openssl genrsa -out "$work/interCA.key" 2048 2>/dev/null
+  openssl req -new -key "$work/interCA.key" -subj "/CN=ipop-esp interop intermediate CA" \
+    -out "$work/interCA.csr"
+  printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$work/interCA.ext"
+  openssl x509 -req -in "$work/interCA.csr" -CA "$work/rootCA.pem" -CAkey "$work/rootCA.key" \
+    -CAcreateserial -days 2 -sha256 -extfile "$work/interCA.ext" -out "$work/interCA.pem" 2>/dev/null
+fi
 make_node_certificate() {
   local address="$1" key="$2" cert="$3"
   openssl genrsa -out "$key" 2048 2>/dev/null
   openssl req -new -key "$key" -subj "/CN=$address" -out "$work/$address.csr"
-  openssl x509 -req -in "$work/$address.csr" -CA "$work/rootCA.pem" -CAkey "$work/rootCA.key" \
+  openssl x509 -req -in "$work/$address.csr" -CA "$work/$issuer.pem" -CAkey "$work/$issuer.key" \
     -CAcreateserial -days 2 -sha256 -out "$cert" 2>/dev/null
 }
 make_node_certificate "$address_ours" "$ours/certs/key.pem" "$ours/certs/cert.pem"
 make_node_certificate "$address_charon" "$swanctl_dir/private/charon.pem" "$swanctl_dir/x509/charon.pem"
+if [ "$chain" = 2 ]; then
+  # ipop-espd sends the certificates after its own in cert.pem; charon
+  # sends the CA certificates it needs to reach the root from x509ca.
+  cat "$work/interCA.pem" >>"$ours/certs/cert.pem"
+  cp "$work/interCA.pem" "$swanctl_dir/x509ca/interCA.pem"
+fi
 cp "$work/rootCA.pem" "$ours/certs/rootCA.pem"
 cp "$work/rootCA.pem" "$swanctl_dir/x509ca/rootCA.pem"
 install -m 0600 /dev/null "$ours/psk.txt"
@@ -514,6 +541,15 @@ grep -E "IKE_SA ipop\[[0-9]+\] established|selected proposal|adding SAD entry|un
 grep -q "ISAKMP-SA established" "$ours/daemon.log" || fail "ipop-espd logged no ISAKMP-SA established line"
 grep -qE "IKE_SA ipop\[[0-9]+\] established" "$charon/charon.log" ||
   fail "charon logged no IKE_SA established line"
+if [ "$chain" = 2 ]; then
+  # ipop-espd trusts only the root, so charon's certificate verified only
+  # through the intermediate that charon sent.
+  grep -qF "loaded certificate /CN=$address_ours and 1 intermediate CA certificates" "$ours/daemon.log" ||
+    fail "ipop-espd did not load the intermediate CA from cert.pem"
+  grep -qF "authenticated as asn1dn \"/CN=$address_charon\"" "$ours/daemon.log" ||
+    fail "ipop-espd did not authenticate charon's certificate chain"
+  note "chain of depth 2: ipop-espd verified charon's certificate through the intermediate CA charon sent"
+fi
 grep -qF "selected proposal: $esp_theirs" "$charon/charon.log" ||
   fail "charon did not select $esp_theirs"
 charon_spis="$(grep -o "adding SAD entry with SPI [0-9a-f]*" "$charon/charon.log" |
