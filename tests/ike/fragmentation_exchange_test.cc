@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
+
+#include <sys/stat.h>
 
 #include "ike/payload_fragment.h"
 #include "ike/vendor_ids.h"
@@ -197,6 +200,44 @@ TEST_F(FragmentationExchangeTest, AggressiveModeMessage2Fragmented) {
   EXPECT_TRUE(Established(*b_));
   EXPECT_EQ(a_->service->counters().fragmented_messages_received, 1u);
   EXPECT_EQ(b_->service->counters().fragmented_messages_received, 1u);
+  ExpectMatchingEspSas();
+}
+
+TEST_F(FragmentationExchangeTest, Modp4096KeyExchangeFragmented) {
+  // Aggressive Mode message 1 carries the 512-byte MODP-4096 KE before the
+  // initiator knows whether the peer fragments; with force it goes out in
+  // pieces anyway. A pre-shared key keeps certificates out of the sizes.
+  const std::string psk_file = ::testing::TempDir() + "/ipop_fragment_modp4096_psk.txt";
+  FILE* file = std::fopen(psk_file.c_str(), "w");
+  ASSERT_NE(file, nullptr);
+  std::fputs("10.77.0.1 modp4096 key\n10.77.0.2 modp4096 key\n", file);
+  std::fclose(file);
+  chmod(psk_file.c_str(), 0600);
+  Suite suite = RacoonSuite();
+  suite.phase1.dh_group = crypto::DhGroup::kModp4096;
+  suite.phase1.auth_method = config::AuthMethod::kPreSharedKey;
+  std::vector<config::RuntimeConfig> configs;
+  for (const char* address : {"10.77.0.1", "10.77.0.2"}) {
+    config::RuntimeConfig config =
+        MakeConfig(address, kCertDir + "/" + address, kCertDir + "/rootCA.pem", suite);
+    config.pre_shared_key_file = psk_file;
+    config.remotes[0].my_identifier.type = config::IdentifierType::kAddress;
+    config.remotes[0].exchange_modes = {config::ExchangeMode::kAggressive};
+    config.remotes[0].ike_fragmentation = IkeFragmentation::kForce;
+    configs.push_back(std::move(config));
+  }
+  TwoNodeTest::MakeNodes(configs[0], configs[1]);
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  ASSERT_GE(a_->outbox.queue.size(), 2u);
+  for (const Datagram& datagram : a_->outbox.queue) {
+    EXPECT_TRUE(IsFragmentDatagram(datagram.bytes));
+    EXPECT_LE(datagram.bytes.size(), kMaxFragmentDatagramSize);
+  }
+  DeliverBatches(/*reverse=*/true);
+  EXPECT_TRUE(Established(*a_));
+  EXPECT_TRUE(Established(*b_));
+  EXPECT_GE(b_->service->counters().fragmented_messages_received, 1u);
+  EXPECT_EQ(a_->service->ListIsakmpSas()[0].dh_group, crypto::DhGroup::kModp4096);
   ExpectMatchingEspSas();
 }
 
