@@ -117,7 +117,7 @@ class Daemon {
   std::unique_ptr<IkeSockets> ike_sockets_;
   // Declared before ike_, which keeps a pointer to it, so that it is destroyed after.
   std::unique_ptr<ike::KeyLog> key_log_;
-  // The offload backend as IKE sees it; reports generated policies.
+  // The offload backend wrapped for IKE, to report generated policies.
   std::unique_ptr<PolicyWatchSeam> ike_kernel_;
   std::unique_ptr<ike::IkeService> ike_;
   std::unique_ptr<ScriptRunner> scripts_;

@@ -52,6 +52,13 @@ Result<std::string> Daemon::Reload() {
                 "reload failed, the running configuration stays: " + loaded.error().detail);
   }
 
+  const config::ListenConfig& listen = configuration_.runtime.listen;
+  if (next.runtime.listen.isakmp != listen.isakmp ||
+      next.runtime.listen.isakmp_natt != listen.isakmp_natt) {
+    IPOP_LOG(kWarning) << "reload: the listen block changed, but the IKE sockets stay as opened "
+                          "at start; restart ipop-espd to apply it";
+  }
+
   const PolicyDiff diff = DiffPolicies(offload_->ListPolicies(), next.policies);
   if (auto applied = ApplyPolicyDiff(diff); !applied) {
     IPOP_LOG(kError) << "reload: " << applied.error().detail;

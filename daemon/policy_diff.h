@@ -1,5 +1,5 @@
-// The difference between the policies the SPD has and those a reloaded
-// setkey script asks for, so that a reload touches only what changed.
+// The difference between the installed policies and those a reloaded
+// setkey script adds, so that a reload touches only what changed.
 #ifndef IPOP_DAEMON_POLICY_DIFF_H_
 #define IPOP_DAEMON_POLICY_DIFF_H_
 

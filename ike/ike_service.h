@@ -81,7 +81,7 @@ struct IsakmpSaStatus {
 // under `generate_policy`; the rest is the peer's address.
 inline constexpr std::string_view kGeneratedPolicyOrigin = "generate_policy";
 
-// What happened to an ISAKMP SA, for racoon's `script` hooks.
+// The kind of change to an ISAKMP SA, for racoon's `script` hooks.
 enum class Phase1EventKind {
   kUp,    // established (racoon's phase1_up)
   kDown,  // an established SA was deleted or expired (phase1_down)
