@@ -20,11 +20,11 @@ TEST(PolicyDiffTest, UnchangedScriptChangesNothing) {
   const std::vector<esp::Policy> installed = {
       MakePolicy("10.1.0.0", "10.2.0.0", esp::PolicyDirection::kOut, 1),
       MakePolicy("10.2.0.0", "10.1.0.0", esp::PolicyDirection::kIn, 2)};
-  std::vector<esp::Policy> wanted = installed;
-  wanted[0].id = 0;
-  wanted[0].origin = "setkey.conf:7";
+  std::vector<esp::Policy> script = installed;
+  script[0].id = 0;
+  script[0].origin = "setkey.conf:7";
 
-  const PolicyDiff diff = DiffPolicies(installed, wanted);
+  const PolicyDiff diff = DiffPolicies(installed, script);
   EXPECT_TRUE(diff.removed_ids.empty());
   EXPECT_TRUE(diff.added.empty());
 }
@@ -33,11 +33,11 @@ TEST(PolicyDiffTest, RemovedAndAddedPolicies) {
   const std::vector<esp::Policy> installed = {
       MakePolicy("10.1.0.0", "10.2.0.0", esp::PolicyDirection::kOut, 1),
       MakePolicy("10.1.0.0", "10.3.0.0", esp::PolicyDirection::kOut, 2)};
-  const std::vector<esp::Policy> wanted = {
+  const std::vector<esp::Policy> script = {
       MakePolicy("10.1.0.0", "10.2.0.0", esp::PolicyDirection::kOut),
       MakePolicy("10.1.0.0", "10.4.0.0", esp::PolicyDirection::kOut)};
 
-  const PolicyDiff diff = DiffPolicies(installed, wanted);
+  const PolicyDiff diff = DiffPolicies(installed, script);
   EXPECT_EQ(diff.removed_ids, std::vector<uint32_t>{2});
   ASSERT_EQ(diff.added.size(), 1u);
   EXPECT_EQ(diff.added[0].selector.destination.ToString(), "10.4.0.0/24");
@@ -46,10 +46,10 @@ TEST(PolicyDiffTest, RemovedAndAddedPolicies) {
 TEST(PolicyDiffTest, LevelChangeReplacesPolicy) {
   const std::vector<esp::Policy> installed = {
       MakePolicy("10.1.0.0", "10.2.0.0", esp::PolicyDirection::kOut, 1)};
-  std::vector<esp::Policy> wanted = installed;
-  wanted[0].level = esp::IpsecLevel::kUse;
+  std::vector<esp::Policy> script = installed;
+  script[0].level = esp::IpsecLevel::kUse;
 
-  const PolicyDiff diff = DiffPolicies(installed, wanted);
+  const PolicyDiff diff = DiffPolicies(installed, script);
   EXPECT_EQ(diff.removed_ids, std::vector<uint32_t>{1});
   EXPECT_EQ(diff.added.size(), 1u);
 }
