@@ -41,6 +41,8 @@
 set -euo pipefail
 
 readonly skip_status=77
+# shellcheck source=tests/interop/tshark_isakmp.sh
+. "$(dirname "$0")/tshark_isakmp.sh"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 bin_dir="${1:-}"
@@ -120,7 +122,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit "$skip_status"
 fi
 readonly charon_bin=/usr/lib/ipsec/charon
-for tool in "$charon_bin" swanctl unshare ip openssl python3 sha256sum; do
+for tool in "$charon_bin" swanctl unshare ip openssl python3 sha256sum tcpdump tshark; do
   if ! command -v "$tool" >/dev/null; then
     echo "charon_tunnel_case: SKIPPED: $tool not found; install it with tools/install-deps.sh" >&2
     exit "$skip_status"
@@ -383,8 +385,18 @@ done
 ip netns exec "$ns_charon" env SWANCTL_DIR="$swanctl_dir" swanctl --load-all --uri "$vici" \
   >"$charon/swanctl-load.log" 2>&1 || fail "swanctl --load-all failed: $(cat "$charon/swanctl-load.log")"
 
+# Our side of the link, for tshark with the key log at the end.
+ip netns exec "$ns_ours" tcpdump -i "$prefix-ei" -n -U -w "$work/capture.pcap" 2>"$work/tcpdump.log" &
+tcpdump_pid=$!
+pids+=("$tcpdump_pid")
+for _ in $(seq 50); do
+  grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start: $(cat "$work/tcpdump.log")"
+
 ip netns exec "$ns_ours" "$espd" -F -f "$ours/racoon.conf" --setkey "$ours/setkey.conf" \
-  --control "$ours/ipop-espd.sock" --tun "$tun_name" 2>"$ours/daemon.log" &
+  --control "$ours/ipop-espd.sock" --tun "$tun_name" --keylog "$ours/keys.log" 2>"$ours/daemon.log" &
 pids+=($!)
 espd_pid=$!
 for _ in $(seq 100); do
@@ -477,3 +489,19 @@ transfer_once "$ns_charon" "$inside_charon" "$ns_ours" "$inside_ours" to-ours
 
 ip netns exec "$ns_ours" "$esp_cli" --control "$ours/ipop-espd.sock" status | grep -E "^ *ESP:" |
   sed 's/^/  /'
+
+# --- tshark with our key log ---------------------------------------------------------
+
+# Every IKE message ipop-espd sent must dissect and decrypt, and every ESP
+# packet it sent must have its ICV reported good.
+sleep 0.5
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+[ -s "$ours/keys.log" ] || fail "ipop-espd wrote no key log"
+quick_min=1
+if [ "$role" = initiator ]; then
+  quick_min=2  # QM1 and HASH(3); as responder only QM2
+fi
+check_isakmp_from "$work/capture.pcap" "$ours/keys.log" "$work" "$address_ours" 1 "$quick_min"
+check_esp_from "$work/capture.pcap" "$ours/keys.log" "$work" "$address_ours"
+note "tshark decrypted every encrypted ISAKMP message and checked every ESP packet ipop-espd sent"

@@ -63,3 +63,16 @@ $bad_frames"
   [ "$quick_mode" -ge "$min_quick" ] ||
     fail "only $quick_mode Quick Mode messages from $sender decrypted, expected $min_quick"
 }
+
+# Fails unless SENDER ($4) sent ESP in CAPTURE ($1) and tshark reports the
+# ICV of every such packet good with the keys of KEYS ($2), which needs the
+# right integrity key and algorithm. WORK ($3) holds tshark's profile.
+check_esp_from() {
+  local capture="$1" keys="$2" work="$3" sender="$4" total good
+  tshark_args_for "$capture" "$keys" "$work"
+  total="$(tshark "${tshark_args[@]}" -Y "esp && ip.src == $sender" 2>/dev/null | wc -l)"
+  good="$(tshark "${tshark_args[@]}" -Y "esp.icv_good == 1 && ip.src == $sender" 2>/dev/null | wc -l)"
+  note "ESP packets from $sender: $total, ICV good: $good"
+  [ "$total" -gt 0 ] || fail "the capture has no ESP packet from $sender"
+  [ "$good" -eq "$total" ] || fail "only $good of $total ESP packets from $sender have a good ICV in tshark"
+}
