@@ -223,6 +223,15 @@ wait_for_log() {
   fail "node $node did not log \"$pattern\" within $limit s"
 }
 
+# Waits up to five seconds for the hook script to write FILE.
+wait_for_file() {
+  for _ in $(seq 50); do
+    [ -f "$1" ] && return 0
+    sleep 0.1
+  done
+  fail "the hook script did not write $(basename "$1")"
+}
+
 ping_once() {
   ip netns exec "$prefix-$1" ping -n -c 1 -w "$3" "$2" >/dev/null
 }
@@ -280,11 +289,7 @@ if [ "$scenario" = reload ]; then
 fi
 
 step "phase1_up ran with racoon's environment"
-for _ in $(seq 50); do
-  [ -f "$work/b/hook-phase1_up.env" ] && break
-  sleep 0.1
-done
-[ -f "$work/b/hook-phase1_up.env" ] || fail "the phase1_up script wrote nothing"
+wait_for_file "$work/b/hook-phase1_up.env"
 sed 's/^/  /' "$work/b/hook-phase1_up.env"
 for expected in argument=phase1_up LOCAL_ADDR=$address_b LOCAL_PORT=500 REMOTE_ADDR=$address_a \
     REMOTE_PORT=500; do
@@ -300,10 +305,6 @@ step "Stopping node a runs phase1_down on node b"
 kill -TERM "${daemon_pid[a]}"
 wait "${daemon_pid[a]}" 2>/dev/null || true
 unset "daemon_pid[a]"
-for _ in $(seq 50); do
-  [ -f "$work/b/hook-phase1_down.env" ] && break
-  sleep 0.1
-done
-[ -f "$work/b/hook-phase1_down.env" ] || fail "the phase1_down script wrote nothing"
+wait_for_file "$work/b/hook-phase1_down.env"
 grep -qx "REMOTE_ADDR=$address_a" "$work/b/hook-phase1_down.env" || fail "phase1_down lacks REMOTE_ADDR"
 wait_for_log b "script phase1_down $work/b/hook.sh (pid [0-9]*) exited with status 0" 5
