@@ -40,6 +40,8 @@ struct LifetimeChoice {
 //           responder then sends RESPONDER-LIFETIME to the initiator.
 //   exact:  the offer must equal ours.
 // A missing limit counts as infinitely long. Fails with NO-PROPOSAL-CHOSEN.
+// NOTE: these rules follow the level descriptions of racoon.conf(5); they
+// are not checked against racoon's code or a live racoon responder.
 Result<LifetimeChoice> ChooseResponderLifetime(config::ProposalCheck check, const Lifetime& offered,
                                                const Lifetime& configured, bool phase2);
 

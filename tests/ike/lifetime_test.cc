@@ -23,8 +23,7 @@ struct ChoiceCase {
   bool notify;
 };
 
-// The expected columns follow the level descriptions of racoon.conf(5) in
-// ipsec-tools 0.8.2.
+// The expected columns follow the level rules stated in ike/lifetime.h.
 const ChoiceCase kChoiceCases[] = {
     {"obey_longer", ProposalCheck::kObey, {seconds(7200), 0}, {seconds(3600), 0}, true, {seconds(7200), 0}, false},
     {"obey_shorter", ProposalCheck::kObey, {seconds(600), 0}, {seconds(3600), 0}, true, {seconds(600), 0}, false},
