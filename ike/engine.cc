@@ -218,6 +218,8 @@ void IkeService::Engine::ScheduleRemoval(IsakmpSa& sa) {
   timers_.Cancel(sa.dpd.timer);
   sa.dpd.timer = 0;
   timers_.Cancel(sa.rekey_timer);
+  timers_.Cancel(sa.retire_timer);
+  sa.retire_timer = 0;
   for (auto& [message_id, exchange] : sa.quick_modes) {
     CancelRetransmission(exchange.last_sent);
     timers_.Cancel(exchange.timeout_timer);

@@ -276,6 +276,11 @@ class IkeService::Engine {
   void DeleteEspPairAndNotify(const InstalledEspPair& pair);
   IsakmpSa* FindEstablishedSaForPair(const InstalledEspPair& pair);
   void SchedulePhase1Rekey(IsakmpSa& sa);
+  // ---- isakmp_duplicates.cc: duplicate ISAKMP SAs ----
+  // Retires one of `sa` and an ISAKMP SA with the same peer that came up
+  // just before it, when the two are duplicates of a simultaneous Main Mode.
+  void RetireDuplicateIsakmpSa(IsakmpSa& sa);
+  void CheckIsakmpRetirement(uint64_t sa_id, TimePoint deadline);
   void OnPhase1RekeyDue(uint64_t sa_id);
   // Sets exchange.rekey_delay once, before the first SA of the pair goes in.
   void PrepareEspLifetime(QuickModeExchange& exchange);

@@ -211,6 +211,13 @@ struct IsakmpSa {
   TimerId timeout_timer = 0;
   TimerId lifetime_timer = 0;
   TimerId rekey_timer = 0;  // phase 1 rekey (`rekey on|force`)
+  // We started negotiating this SA's successor, so an SA with the peer that
+  // comes up next is its rekey, not a duplicate.
+  bool rekey_started = false;
+  // The losing duplicate of a simultaneous Main Mode. It is deleted once no
+  // Quick Mode under it waits for a reply.
+  bool retiring = false;
+  TimerId retire_timer = 0;
   TimePoint created{};
   TimePoint established_at{};
 

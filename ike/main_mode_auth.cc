@@ -355,6 +355,7 @@ void IkeService::Engine::Phase1Established(IsakmpSa& sa) {
   for (const esp::AcquireRequest& request : queued) {
     StartQuickMode(sa, request);
   }
+  RetireDuplicateIsakmpSa(sa);
 }
 
 }  // namespace ipop::ike

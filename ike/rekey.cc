@@ -291,6 +291,7 @@ void IkeService::Engine::OnPhase1RekeyDue(uint64_t sa_id) {
                     << " uses it";
     return;
   }
+  sa->rekey_started = true;
   IPOP_LOG(kInfo) << "ISAKMP-SA " << cookies << " reached its soft lifetime; negotiating its successor";
   StartPhase1(sa->local, sa->remote, *sa->remote_config);
 }

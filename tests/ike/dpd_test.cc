@@ -257,18 +257,38 @@ TEST_F(DpdTest, ReplayedRequestGetsNoSecondAck) {
 TEST_F(DpdTest, UnansweredDuplicateSaDeletedAlone) {
   LogCapture log;
   MakeNodes();
-  // Both nodes initiate at once, so each ends up with two ISAKMP SAs.
+  // Both nodes initiate, but B's Main Mode message 1 is held back for 6 s,
+  // so the two ISAKMP SAs come up too far apart to count as duplicates of
+  // one simultaneous negotiation, and both stay.
   a_->service->Acquire(AcquireFor(*a_, *b_));
   b_->service->Acquire(AcquireFor(*b_, *a_));
+  ASSERT_EQ(b_->outbox.queue.size(), 1u);
+  const Datagram held = b_->outbox.queue.front();
+  auto header_held = ParseIsakmpHeader(held.bytes);
+  ASSERT_TRUE(header_held.has_value());
+  const Cookie held_cookie = header_held->initiator_cookie;
+  auto under_held_sa = [&](const Datagram& datagram) {
+    auto header = ParseIsakmpHeader(datagram.bytes);
+    return header && header->initiator_cookie == held_cookie;
+  };
+  for (int second = 0; second < 6; ++second) {
+    std::erase_if(b_->outbox.queue, under_held_sa);
+    DeliverAll(*a_, *b_);
+    timers_.Advance(seconds(1));
+  }
+  std::erase_if(b_->outbox.queue, under_held_sa);
+  b_->outbox.queue.push_back(held);
   DeliverAll(*a_, *b_);
   timers_.Advance(seconds(1));
   DeliverAll(*a_, *b_);
   const std::vector<IsakmpSaStatus> before = a_->service->ListIsakmpSas();
   ASSERT_EQ(before.size(), 2u);
 
-  // B has lost the first SA: requests under it go unanswered, while those
-  // under the second one get their ACK. B sends nothing under the lost SA.
-  const uint64_t lost_cookie = before[0].cookie_i;
+  // B has lost the second SA: requests under it go unanswered, while those
+  // under the first one get their ACK. B sends nothing under the lost SA.
+  // The first SA's requests start 6 s earlier, so an ACK on it proves B
+  // alive after the second SA's first unanswered request.
+  const uint64_t lost_cookie = before[1].cookie_i;
   auto under_lost_sa = [&](const Datagram& datagram) {
     auto header = ParseIsakmpHeader(datagram.bytes);
     return header && CookieValue(header->initiator_cookie) == lost_cookie;
@@ -282,9 +302,9 @@ TEST_F(DpdTest, UnansweredDuplicateSaDeletedAlone) {
 
   const std::vector<IsakmpSaStatus> after = a_->service->ListIsakmpSas();
   ASSERT_EQ(after.size(), 1u);
-  EXPECT_EQ(after[0].cookie_i, before[1].cookie_i);
-  // The duplicate ESP pair of the simultaneous Quick Modes is retired; the
-  // surviving pair stays although its ISAKMP SA may be the deleted one.
+  EXPECT_EQ(after[0].cookie_i, before[0].cookie_i);
+  // The pair of B's later Quick Mode replaced the first one. It stays
+  // although its ISAKMP SA is the deleted one.
   EXPECT_EQ(a_->kernel.sas.size(), 2u);
   EXPECT_EQ(b_->kernel.sas.size(), 2u);
   EXPECT_EQ(a_->service->counters().dpd_peers_dead, 0u);

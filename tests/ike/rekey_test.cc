@@ -428,6 +428,69 @@ TEST_F(RekeyTest, SimultaneousInitiationRetiresDuplicates) {
   ExpectConsistentPairs(1);
 }
 
+// CKY-I | CKY-R read as one big-endian number, so that the lower value is
+// the cookie pair that compares lower byte by byte.
+std::pair<uint64_t, uint64_t> CookieOrder(const IsakmpSaStatus& status) {
+  return {status.cookie_i, status.cookie_r};
+}
+
+TEST_F(RekeyTest, SimultaneousMainModesKeepOneIsakmpSa) {
+  LogCapture log;
+  MakeNodes();
+  a_->service->Acquire(AcquireFor(*a_, *b_));
+  b_->service->Acquire(AcquireFor(*b_, *a_));
+  DeliverAll(*a_, *b_);
+  const std::vector<IsakmpSaStatus> before = a_->service->ListIsakmpSas();
+  ASSERT_EQ(before.size(), 2u);
+  ASSERT_EQ(b_->service->ListIsakmpSas().size(), 2u);
+  const IsakmpSaStatus& expected_survivor =
+      CookieOrder(before[0]) < CookieOrder(before[1]) ? before[0] : before[1];
+  const std::set<uint32_t> spis_a = SpisOf(*a_);
+  const std::set<uint32_t> spis_b = SpisOf(*b_);
+  const size_t policies_a = a_->kernel.policies.size();
+  const size_t policies_b = b_->kernel.policies.size();
+
+  RunFor(seconds(2));
+  const std::vector<IsakmpSaStatus> left_a = a_->service->ListIsakmpSas();
+  const std::vector<IsakmpSaStatus> left_b = b_->service->ListIsakmpSas();
+  ASSERT_EQ(left_a.size(), 1u);
+  ASSERT_EQ(left_b.size(), 1u);
+  EXPECT_TRUE(left_a[0].established);
+  EXPECT_TRUE(left_b[0].established);
+  EXPECT_EQ(left_a[0].cookie_i, left_b[0].cookie_i);
+  EXPECT_EQ(left_a[0].cookie_r, left_b[0].cookie_r);
+  EXPECT_EQ(left_a[0].cookie_i, expected_survivor.cookie_i);
+  EXPECT_EQ(left_a[0].cookie_r, expected_survivor.cookie_r);
+  // Each side sent a Delete for the duplicate.
+  EXPECT_EQ(log.Count("deleting the duplicate ISAKMP-SA"), 2u);
+  EXPECT_EQ(log.Count("ISAKMP-SA deleted"), 2u);
+  // The ESP SAs and policies outlive the deleted ISAKMP SA.
+  EXPECT_EQ(SpisOf(*a_), spis_a);
+  EXPECT_EQ(SpisOf(*b_), spis_b);
+  EXPECT_EQ(a_->kernel.policies.size(), policies_a);
+  EXPECT_EQ(b_->kernel.policies.size(), policies_b);
+
+  // The duplicate ESP pair still goes, announced through the survivor.
+  RunFor(seconds(10));
+  ExpectConsistentPairs(1);
+  EXPECT_EQ(a_->service->ListIsakmpSas().size(), 1u);
+  EXPECT_EQ(b_->service->ListIsakmpSas().size(), 1u);
+}
+
+TEST_F(RekeyTest, PhaseOneRekeyIsNotADuplicate) {
+  LogCapture log;
+  // A 16 s lifetime makes the duplicate window 4 s, and the rekey starts
+  // 12 to 12.8 s after the first SA came up.
+  MakeNodes([](config::RuntimeConfig& config, bool) { config.remotes[0].proposals[0].lifetime = seconds(16); });
+  Negotiate();
+  RunFor(seconds(14));
+  EXPECT_EQ(a_->service->ListIsakmpSas().size(), 2u);
+  EXPECT_EQ(b_->service->ListIsakmpSas().size(), 2u);
+  EXPECT_EQ(log.Count("ISAKMP-SA established 10.77.0.1[500]-10.77.0.2[500]"), 2u);
+  EXPECT_FALSE(log.Contains("duplicate ISAKMP-SA"));
+  EXPECT_FALSE(log.Contains("duplicates"));
+}
+
 TEST_F(RekeyTest, SameMessageIdOnTwoIsakmpSas) {
   MakeNodes();
   // Simultaneous Main Modes leave two ISAKMP SAs. Each node runs Quick Mode
