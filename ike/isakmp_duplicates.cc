@@ -14,7 +14,7 @@ namespace {
 
 // Two ISAKMP SAs with one peer that came up closer together than this are
 // duplicates, unless we started the older one's rekey. Capped at a quarter
-// of the lifetime, because a phase 1 rekey starts at 80% of it or later, so
+// of the lifetime, because a phase 1 rekey starts at 75% of it or later, so
 // a successor negotiated by the peer is never taken for a duplicate either.
 constexpr Duration kDuplicateWindow = std::chrono::seconds(5);
 

@@ -263,21 +263,21 @@ TEST_F(DpdTest, UnansweredDuplicateSaDeletedAlone) {
   a_->service->Acquire(AcquireFor(*a_, *b_));
   b_->service->Acquire(AcquireFor(*b_, *a_));
   ASSERT_EQ(b_->outbox.queue.size(), 1u);
-  const Datagram held = b_->outbox.queue.front();
-  auto header_held = ParseIsakmpHeader(held.bytes);
-  ASSERT_TRUE(header_held.has_value());
-  const Cookie held_cookie = header_held->initiator_cookie;
-  auto under_held_sa = [&](const Datagram& datagram) {
+  const Datagram delayed = b_->outbox.queue.front();
+  auto header_delayed = ParseIsakmpHeader(delayed.bytes);
+  ASSERT_TRUE(header_delayed.has_value());
+  const Cookie delayed_cookie = header_delayed->initiator_cookie;
+  auto under_delayed_sa = [&](const Datagram& datagram) {
     auto header = ParseIsakmpHeader(datagram.bytes);
-    return header && header->initiator_cookie == held_cookie;
+    return header && header->initiator_cookie == delayed_cookie;
   };
   for (int second = 0; second < 6; ++second) {
-    std::erase_if(b_->outbox.queue, under_held_sa);
+    std::erase_if(b_->outbox.queue, under_delayed_sa);
     DeliverAll(*a_, *b_);
     timers_.Advance(seconds(1));
   }
-  std::erase_if(b_->outbox.queue, under_held_sa);
-  b_->outbox.queue.push_back(held);
+  std::erase_if(b_->outbox.queue, under_delayed_sa);
+  b_->outbox.queue.push_back(delayed);
   DeliverAll(*a_, *b_);
   timers_.Advance(seconds(1));
   DeliverAll(*a_, *b_);

@@ -13,8 +13,8 @@
 #
 # --mode simultaneous: both nodes ping each other at the same moment while
 # neither has an SA. Both negotiations may complete. Afterwards each node
-# keeps one pair, the same one as its peer, and a ping every 0.2 s for 10 s
-# loses nothing.
+# keeps one pair and one established ISAKMP SA, the same ones as its peer
+# (same SPIs, same cookies), and a ping every 0.2 s for 10 s loses nothing.
 #
 # In both modes no cleartext ICMP may cross the bridge.
 #
@@ -185,6 +185,14 @@ for node in a b; do
   [ -S "$work/$node/ipop-espd.sock" ] || fail "ipop-espd on node $node did not open its control socket"
 done
 
+# The cookie pairs (CKY-I:CKY-R) of node $1's ISAKMP SAs that `ipop-esp sa`
+# lists, one per line, followed by the state column of the row.
+isakmp_sas_of() {
+  ip netns exec "$prefix-$1" "$esp_cli" --control "$work/$1/ipop-espd.sock" sa |
+    grep -oE '[0-9a-f]{16}:[0-9a-f]{16} +(initiator|responder) +[a-zA-Z][^ ]*' |
+    awk '{print $1, $3}' | sort
+}
+
 # The SPIs of node $1's ESP SAs as `ipop-esp sa` prints them, one per line.
 spis_of() {
   ip netns exec "$prefix-$1" "$esp_cli" --control "$work/$1/ipop-espd.sock" sa |
@@ -251,6 +259,16 @@ else
   echo "  SPIs on node b: $(echo $spis_b)"
   [ "$spis_a" = "$spis_b" ] || fail "the nodes keep different SAs"
   [ "$(echo "$spis_a" | wc -l)" -eq 2 ] || fail "the nodes keep more or less than one SA pair"
+
+  step "Checking that one ISAKMP SA is left, the same one on both nodes"
+  isakmp_a="$(isakmp_sas_of a)"
+  isakmp_b="$(isakmp_sas_of b)"
+  echo "  ISAKMP SAs on node a: $(echo $isakmp_a)"
+  echo "  ISAKMP SAs on node b: $(echo $isakmp_b)"
+  [ "$(echo "$isakmp_a" | grep -c .)" -eq 1 ] || fail "node a keeps other than one ISAKMP SA"
+  [ "$(echo "$isakmp_b" | grep -c .)" -eq 1 ] || fail "node b keeps other than one ISAKMP SA"
+  echo "$isakmp_a" | grep -q ' established$' || fail "node a's ISAKMP SA is not established"
+  [ "$isakmp_a" = "$isakmp_b" ] || fail "the nodes keep different ISAKMP SAs"
 
   step "Ping every 0.2 s for 10 s in both directions"
   ping_without_loss a 10
