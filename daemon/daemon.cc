@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "daemon/control_format.h"
+#include "daemon/test_hooks.h"
 
 namespace ipop::daemon {
 
@@ -235,6 +236,9 @@ Result<void> Daemon::SetUpIke() {
   ike_ = std::make_unique<ike::IkeService>(configuration_.runtime, timers_, *ike_kernel_, *ike_sockets_);
   if (auto loaded = ike_->LoadCredentials(); !loaded) {
     return std::unexpected(WithContext("credentials", loaded.error()));
+  }
+  if (auto hooked = ApplyQuickModeMessageIdHook(*ike_); !hooked) {
+    return std::unexpected(hooked.error());
   }
   scripts_ = std::make_unique<ScriptRunner>(io_);
   ike_->SetPhase1EventHandler([this](const ike::Phase1Event& event) { scripts_->Run(event); });
