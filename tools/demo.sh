@@ -410,7 +410,7 @@ ike_packets="$(count "$between_nodes and udp and (port 500 or port 4500)")"
 clear_icmp_tcp="$(count "$between_nodes and (icmp or tcp)")"
 other_packets="$(count "$between_nodes and not esp and not (udp and (port 500 or port 4500))")"
 echo "  ESP packets:             $esp_packets"
-echo "  IKE packets (UDP 500/4500): $ike_packets"
+echo "  UDP 500/4500 (IKE, and ESP in UDP with NAT-T): $ike_packets"
 echo "  cleartext ICMP or TCP:   $clear_icmp_tcp"
 echo "  anything else:           $other_packets"
 if [ "$nat" -eq 1 ] || [ "$nat_traversal" = force ]; then

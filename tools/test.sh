@@ -4,6 +4,13 @@
 # Needs root for the namespace tests. Extra arguments go to ctest, e.g.
 # `tools/test.sh -L unit` or `tools/test.sh -R Replay`.
 set -euo pipefail
+case "${1:-}" in
+  -h|--help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    echo "ctest's own options: ctest --help"
+    exit 0
+    ;;
+esac
 top="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="${IPOP_BUILD_DIR:-$top/build}"
 

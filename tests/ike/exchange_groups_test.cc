@@ -3,6 +3,7 @@
 // no keys.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "crypto/algorithms.h"
@@ -34,6 +35,10 @@ struct BadKeCase {
   void (*damage)(MutableByteView ke_body);
   const char* logged_reason;
 };
+
+// gtest lists a parameter's raw bytes (heap addresses included) after each
+// test name, and ctest takes that into its test names; print the name.
+void PrintTo(const BadKeCase& test_case, std::ostream* out) { *out << test_case.name; }
 
 const BadKeCase kBadKeCases[] = {
     {"ecp256_off_curve", crypto::DhGroup::kEcp256,

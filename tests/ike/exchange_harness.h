@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,10 @@ struct Suite {
   crypto::EspIntegrity esp_integrity = crypto::EspIntegrity::kHmacSha1_96;
   std::optional<crypto::DhGroup> pfs_group = crypto::DhGroup::kModp1024;
 };
+
+// gtest lists a parameter's raw bytes (heap addresses included) after each
+// test name, and ctest takes that into its test names; print the name.
+inline void PrintTo(const Suite& test_case, std::ostream* out) { *out << test_case.name; }
 
 inline Suite RacoonSuite() {
   Suite suite;

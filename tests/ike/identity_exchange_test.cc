@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct MatrixCase {
   bool established;
   std::string expected_log;  // a line fragment A logs
 };
+
+// gtest lists a parameter's raw bytes (heap addresses included) after each
+// test name, and ctest takes that into its test names; print the name.
+void PrintTo(const MatrixCase& test_case, std::ostream* out) { *out << test_case.name; }
 
 bool IsEstablished(const Node& node) {
   auto list = node.service->ListIsakmpSas();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 
 #include "ike/constants.h"
 #include "ike/lifetime.h"
@@ -22,6 +23,10 @@ struct ChoiceCase {
   Lifetime chosen;
   bool notify;
 };
+
+// gtest lists a parameter's raw bytes (heap addresses included) after each
+// test name, and ctest takes that into its test names; print the name.
+void PrintTo(const ChoiceCase& test_case, std::ostream* out) { *out << test_case.name; }
 
 // The expected columns follow the level rules stated in ike/lifetime.h.
 const ChoiceCase kChoiceCases[] = {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 #include <set>
 
 #include "ike/isakmp_header.h"
@@ -264,6 +265,10 @@ struct CheckCase {
   bool established;
   seconds used;  // hard lifetime of both sides' SAs
 };
+
+// gtest lists a parameter's raw bytes (heap addresses included) after each
+// test name, and ctest takes that into its test names; print the name.
+void PrintTo(const CheckCase& test_case, std::ostream* out) { *out << test_case.name; }
 
 class ProposalCheckTest : public RekeyTest, public ::testing::WithParamInterface<CheckCase> {};
 

@@ -29,18 +29,30 @@ tshark_args_for() {
 # shows as inner payload types: an ID payload in Main Mode, a HASH payload
 # in Quick Mode. At least MIN_MAIN ($5) encrypted Main Mode and MIN_QUICK
 # ($6) Quick Mode messages from SENDER must be in the capture. WORK ($3)
-# holds tshark's profile.
+# contains tshark's profile.
 check_isakmp_from() {
   local capture="$1" keys="$2" work="$3" sender="$4" min_main="$5" min_quick="$6"
   local bad_frames encrypted frame exchange payload_types main_mode=0 quick_mode=0
+  local retransmitted not_retransmitted=""
   tshark_args_for "$capture" "$keys" "$work"
 
+  # A retransmission repeats the bytes of an earlier message. tshark then
+  # decrypts it with the IV that the first copy advanced, so it cannot
+  # dissect it. The first copy is checked instead.
+  retransmitted="$(tshark "${tshark_args[@]}" -Y "isakmp && ip.src == $sender" -T fields \
+    -e frame.number -e udp.payload 2>/dev/null | awk -F'\t' 'seen[$2]++ { print $1 }' | paste -sd, -)"
+  if [ -n "$retransmitted" ]; then
+    note "retransmitted ISAKMP frames from $sender, not dissected: $retransmitted"
+    not_retransmitted=" && !(frame.number in {${retransmitted//,/ }})"
+  fi
+
   bad_frames="$(tshark "${tshark_args[@]}" \
-    -Y "isakmp && ip.src == $sender && (_ws.malformed || _ws.expert.severity == error)" 2>/dev/null)"
+    -Y "isakmp && ip.src == $sender$not_retransmitted && (_ws.malformed || _ws.expert.severity == error)" \
+    2>/dev/null)"
   [ -z "$bad_frames" ] || fail "tshark reports malformed ISAKMP frames or expert errors from $sender:
 $bad_frames"
 
-  encrypted="$(tshark "${tshark_args[@]}" -Y "isakmp.flag_e == 1 && ip.src == $sender" -T fields \
+  encrypted="$(tshark "${tshark_args[@]}" -Y "isakmp.flag_e == 1 && ip.src == $sender$not_retransmitted" -T fields \
     -e frame.number -e isakmp.exchangetype -e isakmp.typepayload 2>/dev/null)"
   [ -n "$encrypted" ] || fail "the capture has no encrypted ISAKMP message from $sender"
   note "encrypted ISAKMP messages from $sender (frame, exchange type, payload types after decryption):"
@@ -66,7 +78,7 @@ $bad_frames"
 
 # Fails unless SENDER ($4) sent ESP in CAPTURE ($1) and tshark reports the
 # ICV of every such packet good with the keys of KEYS ($2), which needs the
-# right integrity key and algorithm. WORK ($3) holds tshark's profile.
+# right integrity key and algorithm. WORK ($3) contains tshark's profile.
 check_esp_from() {
   local capture="$1" keys="$2" work="$3" sender="$4" total good
   tshark_args_for "$capture" "$keys" "$work"
