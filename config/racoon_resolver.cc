@@ -175,7 +175,7 @@ void RacoonResolver::ResolvePath(const Directive& directive) {
   } else if (type.text == "pidfile") {
     config_.pidfile = value.starts_with("/") ? value : std::string(kPidfileDirectory) + value;
   } else if (type.text == "keylog") {
-    // An ipop-espd extension: racoon has no key log. The file holds every
+    // An ipop-espd extension: racoon has no key log. The file contains every
     // key, so a name that depends on the working directory is rejected.
     if (!value.starts_with("/")) {
       ThrowAt(directive.arguments[1], "path keylog needs an absolute file name, got " + Quote(value) +

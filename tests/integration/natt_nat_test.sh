@@ -527,7 +527,7 @@ count() { tcpdump -r "$work/outside.pcap" -n "$1" 2>/dev/null | wc -l; }
 udp_500="$(count "$between and udp port 500")"
 udp_4500="$(count "$between and udp port 4500")"
 # After the remap flushes the NAT's conntrack entries, node c's next packet
-# to the old mapping reaches no one, and the NAT answers with ICMP
+# to the old mapping reaches no one, and the NAT replies with ICMP
 # destination unreachable. Such errors carry no payload of ours.
 unreachable="icmp and icmp[icmptype] == icmp-unreach"
 other="$(count "$between and not (udp and (port 500 or port 4500)) and not ($unreachable)")"

@@ -57,6 +57,8 @@ set -euo pipefail
 readonly skip_status=77
 # shellcheck source=tests/interop/tshark_isakmp.sh
 . "$(dirname "$0")/tshark_isakmp.sh"
+# shellcheck source=tests/interop/interop_lib.sh
+. "$(dirname "$0")/interop_lib.sh"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 bin_dir="${1:-}"
@@ -414,34 +416,7 @@ charon {
   }
 }
 EOF
-if [ "$auth" = rsasig ]; then
-  auth_charon="local {
-      auth = pubkey
-      certs = charon.pem
-      id = \"CN=$address_charon\"
-    }
-    remote {
-      auth = pubkey
-      id = \"CN=$address_ours\"
-      cacerts = rootCA.pem
-    }"
-  secrets_charon=""
-else
-  auth_charon="local {
-      auth = psk
-      id = $address_charon
-    }
-    remote {
-      auth = psk
-      id = $address_ours
-    }"
-  secrets_charon="secrets {
-  ike-ipop {
-    id = $address_ours
-    secret = \"$psk_secret\"
-  }
-}"
-fi
+charon_auth_sections "$auth"
 cat >"$swanctl_dir/swanctl.conf" <<EOF
 connections {
   ipop {
@@ -486,13 +461,7 @@ ip netns exec "$ns_charon" env SWANCTL_DIR="$swanctl_dir" swanctl --load-all --u
 # -d adds the debug line for the inbound SA that the responder installs
 # ahead of HASH(3), which the responder case checks.
 # Our side of the link, for tshark with the key log at the end.
-ip netns exec "$ns_ours" tcpdump -i "$prefix-ei" -n -U -w "$work/capture.pcap" 2>"$work/tcpdump.log" &
-tcpdump_pid=$!
-for _ in $(seq 50); do
-  grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start: $(cat "$work/tcpdump.log")"
+start_capture "$ns_ours" "$prefix-ei" "$work/capture.pcap"
 
 ip netns exec "$ns_ours" "$espd" -F -d -f "$ours/racoon.conf" --setkey "$ours/setkey.conf" \
   --control "$ours/ipop-espd.sock" --tun "$tun_name" --keylog "$ours/keys.log" 2>"$ours/daemon.log" &

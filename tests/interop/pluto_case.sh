@@ -43,6 +43,8 @@ set -euo pipefail
 readonly skip_status=77
 # shellcheck source=tests/interop/tshark_isakmp.sh
 . "$(dirname "$0")/tshark_isakmp.sh"
+# shellcheck source=tests/interop/interop_lib.sh
+. "$(dirname "$0")/interop_lib.sh"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 bin_dir="${1:-}"
@@ -324,13 +326,7 @@ grep -q '"ipop": added IKEv1 connection' "$pluto/pluto.log" ||
 grep -q "listening for IKE messages" "$pluto/pluto.log" || sleep 1
 
 # Our side of the link, for tshark with the key log at the end.
-ip netns exec "$ns_ours" tcpdump -i "$prefix-ei" -n -U -w "$work/capture.pcap" 2>"$work/tcpdump.log" &
-tcpdump_pid=$!
-for _ in $(seq 50); do
-  grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start: $(cat "$work/tcpdump.log")"
+start_capture "$ns_ours" "$prefix-ei" "$work/capture.pcap"
 
 ip netns exec "$ns_ours" "$espd" -F -d -f "$ours/racoon.conf" --setkey "$ours/setkey.conf" \
   --control "$ours/ipop-espd.sock" --tun "$tun_name" --keylog "$ours/keys.log" 2>"$ours/daemon.log" &
